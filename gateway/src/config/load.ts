@@ -1,0 +1,52 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import YAML from 'yaml';
+import { WardenError } from '../errors.js';
+import { validator } from '../validation.js';
+import { type Config, ConfigSchema, type SecretRef } from './schema.js';
+
+const validate = validator(ConfigSchema, 'config.invalid');
+
+/** Parses and validates a configuration document; paths resolve against `baseDir`. */
+export function parseConfig(text: string, where: string, baseDir: string): Config {
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new WardenError('config.invalid', `${where}: not valid YAML: ${doc.errors[0]!.message}`);
+  }
+  const config = validate(doc.toJS() ?? {}, where);
+  const bundle = config.policy.bundle;
+  if ((bundle.path === undefined) === (bundle.url === undefined)) {
+    throw new WardenError('config.invalid', `${where}: policy.bundle: expected exactly one of path or url`);
+  }
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  if (bundle.path) bundle.path = abs(bundle.path);
+  const dest = config.policy.decision_logs.destination;
+  if (dest !== 'stdout' && dest !== 'off') config.policy.decision_logs.destination = abs(dest);
+  const key = config.policy.verification?.key;
+  if (key && 'file' in key) key.file = abs(key.file);
+  return config;
+}
+
+export async function loadConfig(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new WardenError('config.invalid', `cannot read configuration ${path}: ${(err as Error).message}`);
+  }
+  return parseConfig(text, path, dirname(resolve(path)));
+}
+
+/** Reads a referenced secret; `key` names the setting in errors (never the value). */
+export async function readSecret(ref: SecretRef, key: string): Promise<string> {
+  if ('env' in ref) {
+    const value = process.env[ref.env];
+    if (!value) throw new WardenError('config.secret_unavailable', `${key}: environment variable ${ref.env} is not set`);
+    return value;
+  }
+  try {
+    return (await readFile(ref.file, 'utf8')).trim();
+  } catch (err) {
+    throw new WardenError('config.secret_unavailable', `${key}: cannot read ${ref.file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}

@@ -1,0 +1,77 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { SIGNING_ALGORITHMS } from '../policy/bundle-signature.js';
+
+/** A secret is always a reference, never a value written in the file. */
+export const SecretRef = Type.Union(
+  [
+    Type.Object({ env: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  ],
+  { description: 'a secret reference: { env: NAME } or { file: path }' },
+);
+export type SecretRef = Static<typeof SecretRef>;
+
+const Listen = Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$', description: 'host:port' });
+
+const BundleSourceSchema = Type.Object(
+  {
+    path: Type.Optional(Type.String({ minLength: 1, description: 'a bundle .tar.gz file or a bundle directory' })),
+    url: Type.Optional(Type.String({ pattern: '^https?://', description: 'a bundle server URL (OPA bundle protocol)' })),
+    poll_seconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10 }),
+    long_poll_seconds: Type.Integer({ minimum: 0, maximum: 3600, default: 60 }),
+    auth_token: Type.Optional(SecretRef),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    gateway: Type.Object(
+      { id: Type.String({ minLength: 1, default: 'warden' }) },
+      { additionalProperties: false, default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info' },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    admin: Type.Object(
+      { listen: Type.Union([Listen, Type.Literal('off')], { default: '127.0.0.1:8181' }) },
+      { additionalProperties: false, default: {} },
+    ),
+    policy: Type.Object(
+      {
+        entrypoint: Type.String({ default: 'warden/decision' }),
+        bundle: BundleSourceSchema,
+        verification: Type.Optional(
+          Type.Object(
+            {
+              key: SecretRef,
+              algorithm: Type.Union(
+                SIGNING_ALGORITHMS.map((a) => Type.Literal(a)),
+                { default: 'RS256' },
+              ),
+              scope: Type.String({ default: '' }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        decision_logs: Type.Object(
+          {
+            destination: Type.String({ minLength: 1, default: 'stdout', description: "'stdout', 'off' or a file path" }),
+            erase: Type.Array(Type.String({ pattern: '^/input/' }), { default: [] }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;

@@ -1,0 +1,78 @@
+import pino from 'pino';
+
+/**
+ * Decision logs in OPA's decision-log event shape
+ * (https://www.openpolicyagent.org/docs/latest/management-decision-logs/),
+ * one JSON object a line, so OPA tooling can read them.
+ */
+export interface DecisionEvent {
+  decision_id: string;
+  path: string;
+  /** The input as already-encoded JSON, so it is serialised once per decision. */
+  inputJson: string;
+  result: unknown;
+  revision: string | null;
+  timestamp: string;
+  evalNs: number;
+}
+
+export interface DecisionLogOptions {
+  /** 'stdout', a file path, or 'off'. */
+  destination: string;
+  /** JSON pointers under /input to remove before writing (e.g. /input/command/raw). */
+  erase: string[];
+  labels: Record<string, string>;
+}
+
+export interface DecisionSink {
+  write(line: string): unknown;
+  flushSync?(): void;
+}
+
+export class DecisionLog {
+  readonly #sink: DecisionSink | null;
+  readonly #erase: string[][];
+  readonly #labelsJson: string;
+  readonly #erasedJson: string;
+
+  constructor(options: DecisionLogOptions, sink?: DecisionSink) {
+    this.#sink =
+      sink ??
+      (options.destination === 'off'
+        ? null
+        : pino.destination({ dest: options.destination === 'stdout' ? 1 : options.destination, sync: false, mkdir: true }));
+    this.#erase = options.erase.map((p) => p.replace(/^\/input\/?/, '').split('/').filter(Boolean));
+    this.#labelsJson = JSON.stringify(options.labels);
+    this.#erasedJson = JSON.stringify(options.erase);
+  }
+
+  get enabled(): boolean {
+    return this.#sink !== null;
+  }
+
+  write(event: DecisionEvent): void {
+    if (!this.#sink) return;
+    const input = this.#erase.length > 0 ? eraseAll(event.inputJson, this.#erase) : event.inputJson;
+    const bundles = event.revision === null ? '{}' : `{"warden":{"revision":${JSON.stringify(event.revision)}}}`;
+    this.#sink.write(
+      `{"decision_id":${JSON.stringify(event.decision_id)},"labels":${this.#labelsJson},"path":${JSON.stringify(event.path)},` +
+        `"input":${input},"result":${JSON.stringify(event.result ?? null)},"bundles":${bundles},` +
+        `"timestamp":${JSON.stringify(event.timestamp)},"metrics":{"timer_rego_query_eval_ns":${event.evalNs}}` +
+        `${this.#erase.length > 0 ? `,"erased":${this.#erasedJson}` : ''}}\n`,
+    );
+  }
+
+  flush(): void {
+    this.#sink?.flushSync?.();
+  }
+}
+
+function eraseAll(inputJson: string, paths: string[][]): string {
+  const input = JSON.parse(inputJson) as Record<string, unknown>;
+  for (const path of paths) {
+    let node: unknown = input;
+    for (const key of path.slice(0, -1)) node = (node as Record<string, unknown> | undefined)?.[key];
+    if (node && typeof node === 'object') delete (node as Record<string, unknown>)[path[path.length - 1]!];
+  }
+  return JSON.stringify(input);
+}
