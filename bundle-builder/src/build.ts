@@ -55,20 +55,38 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     log?.info({ repo: options.repo, ref: options.ref, revision: co.sha }, 'building bundle');
     const src = join(co.dir, policyDir);
     if (!(await stat(src).catch(() => null))?.isDirectory()) {
-      throw new WardenError('bundle.build', `${policyDir} not found in ${options.repo} at ${co.sha}`);
+      throw new WardenError(
+        'bundle.build',
+        `${policyDir} not found in ${options.repo} at ${co.sha}`,
+      );
     }
-    const rules = await loadMaskingRules(join(co.dir, options.maskingDir ?? 'masking-rules'), options.maskingDir ?? 'masking-rules');
+    const rules = await loadMaskingRules(
+      join(co.dir, options.maskingDir ?? 'masking-rules'),
+      options.maskingDir ?? 'masking-rules',
+    );
     const tests = (await stat(join(co.dir, testsDir)).catch(() => null)) ? [testsDir] : [];
 
     const checks: [string, string[]][] = [
       ['opa fmt', ['fmt', '--list', '--fail', policyDir, ...tests]],
       ['opa check', ['check', '--strict', policyDir, ...tests]],
       ['opa test', ['test', '--fail-on-empty', policyDir, ...tests]],
-      ['opa test coverage', ['test', '--fail-on-empty', '--coverage', '--threshold', String(threshold), policyDir, ...tests]],
+      [
+        'opa test coverage',
+        [
+          'test',
+          '--fail-on-empty',
+          '--coverage',
+          '--threshold',
+          String(threshold),
+          policyDir,
+          ...tests,
+        ],
+      ],
     ];
     for (const [step, args] of checks) {
       const result = await opa(args, co.dir);
-      if (!result.ok) throw failure(step, step === 'opa test coverage' ? coverageSummary(result) : result);
+      if (!result.ok)
+        throw failure(step, step === 'opa test coverage' ? coverageSummary(result) : result);
     }
 
     await cp(src, stage, { recursive: true, filter: (from) => !from.endsWith('_test.rego') });
@@ -87,8 +105,23 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     const out = resolve(options.out);
     await mkdir(dirname(out), { recursive: true });
     const partial = `${out}.partial-${process.pid}`;
-    const args = ['build', '-t', 'wasm', ...entrypoints.flatMap((e) => ['-e', e]), '-b', '.', '-o', partial];
-    if (options.signingKey) args.push('--signing-key', resolve(options.signingKey), '--signing-alg', options.signingAlg ?? 'RS256');
+    const args = [
+      'build',
+      '-t',
+      'wasm',
+      ...entrypoints.flatMap((e) => ['-e', e]),
+      '-b',
+      '.',
+      '-o',
+      partial,
+    ];
+    if (options.signingKey)
+      args.push(
+        '--signing-key',
+        resolve(options.signingKey),
+        '--signing-alg',
+        options.signingAlg ?? 'RS256',
+      );
     const built = await opa(args, stage);
     if (!built.ok) throw failure('opa build', built);
     await rename(partial, out);
@@ -100,10 +133,16 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   }
 }
 
-function coverageSummary(result: { stdout: string; stderr: string }): { stdout: string; stderr: string } {
+function coverageSummary(result: { stdout: string; stderr: string }): {
+  stdout: string;
+  stderr: string;
+} {
   try {
     const report = JSON.parse(result.stdout) as { coverage?: number };
-    return { stdout: `coverage ${report.coverage?.toFixed(1)}% is below the threshold`, stderr: result.stderr };
+    return {
+      stdout: `coverage ${report.coverage?.toFixed(1)}% is below the threshold`,
+      stderr: result.stderr,
+    };
   } catch {
     return result;
   }

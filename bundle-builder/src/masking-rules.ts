@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import YAML from 'yaml';
 import { WardenError } from '../../gateway/src/errors.js';
-import { validator } from '../../gateway/src/validation.js';
+import { oneOf, validator } from '../../gateway/src/validation.js';
 
 export const VALUE_DETECTORS = [
   'email',
@@ -20,15 +20,13 @@ export const VALUE_DETECTORS = [
 const Rule = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]*$' }),
-    category: Type.Union([Type.Literal('pii'), Type.Literal('financial'), Type.Literal('secret')]),
+    category: oneOf(['pii', 'financial', 'secret']),
     description: Type.Optional(Type.String()),
     columns: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
-    values: Type.Array(Type.Union(VALUE_DETECTORS.map((d) => Type.Literal(d))), { default: [] }),
+    values: Type.Array(oneOf(VALUE_DETECTORS), { default: [] }),
     masker: Type.Object(
       {
-        type: Type.Union(
-          ['redact', 'keep_last', 'format_preserving', 'token', 'null'].map((t) => Type.Literal(t)),
-        ),
+        type: oneOf(['redact', 'keep_last', 'format_preserving', 'token', 'null']),
         n: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
       },
       { additionalProperties: false },
@@ -68,11 +66,13 @@ export async function loadMaskingRules(dir: string, label = dir): Promise<Maskin
       throw new WardenError('bundle.build', `${where}: not valid YAML: ${(err as Error).message}`);
     }
     for (const [i, rule] of validateFile(doc, where).rules.entries()) {
-      const problem =
-        seen.has(rule.id) ? `duplicate rule id ${rule.id} (also in ${seen.get(rule.id)})`
-        : rule.columns.length === 0 && rule.values.length === 0 ? 'needs at least one column pattern or value detector'
-        : rule.masker.type === 'keep_last' && rule.masker.n === undefined ? 'masker keep_last needs n'
-        : null;
+      const problem = seen.has(rule.id)
+        ? `duplicate rule id ${rule.id} (also in ${seen.get(rule.id)})`
+        : rule.columns.length === 0 && rule.values.length === 0
+          ? 'needs at least one column pattern or value detector'
+          : rule.masker.type === 'keep_last' && rule.masker.n === undefined
+            ? 'masker keep_last needs n'
+            : null;
       if (problem) throw new WardenError('bundle.build', `${where}: rules[${i}]: ${problem}`);
       seen.set(rule.id, where);
       rules.push(rule);

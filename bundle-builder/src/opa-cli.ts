@@ -35,7 +35,8 @@ export async function opa(args: string[], cwd: string): Promise<OpaResult> {
     return { ok: true, stdout, stderr };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string; code?: unknown };
-    if (typeof e.code !== 'number') throw new WardenError('opa.unavailable', `could not run opa: ${e.message}`);
+    if (typeof e.code !== 'number')
+      throw new WardenError('opa.unavailable', `could not run opa: ${e.message}`);
     return { ok: false, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
 }

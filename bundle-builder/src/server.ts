@@ -48,7 +48,10 @@ export class BundleServer {
       const name = request.params.name.replace(/\.tar\.gz$/, '');
       if (!/^[A-Za-z0-9_.-]+$/.test(name)) return reply.code(400).send({ code: 'invalid_name' });
       let current = await this.#load(name);
-      if (!current) return reply.code(404).send({ code: 'bundle_not_found', message: `no bundle named ${name}` });
+      if (!current)
+        return reply
+          .code(404)
+          .send({ code: 'bundle_not_found', message: `no bundle named ${name}` });
       const wait = parseWait(String(request.headers.prefer ?? ''));
       const longPoll = wait !== null;
       const unchanged = (p: Published | null) => !!p && request.headers['if-none-match'] === p.etag;
@@ -68,7 +71,9 @@ export class BundleServer {
 
     const webhook = options.webhook;
     if (webhook) {
-      this.app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+      this.app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) =>
+        done(null, body),
+      );
       this.app.post('/webhooks/github', async (request, reply) => {
         const signature = String(request.headers['x-hub-signature-256'] ?? '');
         const body = String(request.body ?? '');
@@ -105,7 +110,11 @@ export class BundleServer {
     return this.#cache.get(name)!;
   }
 
-  async #waitForChange(name: string, seconds: number, socket: NodeJS.EventEmitter): Promise<Published | null> {
+  async #waitForChange(
+    name: string,
+    seconds: number,
+    socket: NodeJS.EventEmitter,
+  ): Promise<Published | null> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), seconds * 1000);
     const poll = setInterval(() => void this.#load(name), 1000);

@@ -63,7 +63,10 @@ export class BundleWatch {
       this.#options.publish(name, await readFile(out));
       logger.info({ name, revision: result.revision }, 'bundle rebuilt from new commit');
     } catch (err) {
-      logger.error({ repo, ref, err: messageOf(err) }, 'bundle rebuild failed; still serving the last good bundle');
+      logger.error(
+        { repo, ref, err: messageOf(err) },
+        'bundle rebuild failed; still serving the last good bundle',
+      );
     }
   }
 }

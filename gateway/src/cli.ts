@@ -17,7 +17,9 @@ import { clock, type PolicyInput } from './policy/input.js';
 import { startGateway, VERSION } from './server.js';
 
 const algorithmOption = () =>
-  new Option('--signing-alg <alg>', 'signature algorithm').choices(SIGNING_ALGORITHMS).default('RS256');
+  new Option('--signing-alg <alg>', 'signature algorithm')
+    .choices(SIGNING_ALGORITHMS)
+    .default('RS256');
 
 function onShutdown(close: () => Promise<void>): void {
   const stop = () => void close().finally(() => process.exit(0));
@@ -26,7 +28,9 @@ function onShutdown(close: () => Promise<void>): void {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = new Command('warden').version(VERSION).description('Policy-as-code access gateway');
+  const program = new Command('warden')
+    .version(VERSION)
+    .description('Policy-as-code access gateway');
 
   program
     .command('start')
@@ -34,7 +38,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('-c, --config <file>', 'configuration file (YAML)')
     .option('--dev', 'run with embedded defaults: the default policy built from this repository')
     .action(async (opts: { config?: string; dev?: boolean }) => {
-      if (!opts.config && !opts.dev) throw new WardenError('config.invalid', 'give --config <file> or --dev');
+      if (!opts.config && !opts.dev)
+        throw new WardenError('config.invalid', 'give --config <file> or --dev');
       const bootLogger = createLogger('info');
       const config = opts.config ? await loadConfig(opts.config) : await devConfig(bootLogger);
       const logger = createLogger(config.log.level);
@@ -87,11 +92,17 @@ export async function main(argv: string[]): Promise<void> {
     .description('serve bundles over the OPA bundle protocol; optionally rebuild on new commits')
     .requiredOption('--dir <dir>', 'directory of <name>.tar.gz bundles')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8182')
-    .option('--watch-repo <path|url>', 'rebuild from this repository when --watch-ref gains a commit')
+    .option(
+      '--watch-repo <path|url>',
+      'rebuild from this repository when --watch-ref gains a commit',
+    )
     .option('--watch-ref <branch>', 'branch to watch', 'main')
     .option('--name <name>', 'bundle name for the watched repository', 'default')
     .option('--poll-seconds <n>', 'how often to look for new commits', '30')
-    .option('--webhook-secret-env <VAR>', 'accept GitHub push webhooks signed with the secret in this variable')
+    .option(
+      '--webhook-secret-env <VAR>',
+      'accept GitHub push webhooks signed with the secret in this variable',
+    )
     .option('--signing-key <file>', 'sign rebuilt bundles with this key')
     .addOption(algorithmOption())
     .action(async (opts) => {
@@ -99,12 +110,17 @@ export async function main(argv: string[]): Promise<void> {
       let watch: BundleWatch | null = null;
       const secret = opts.webhookSecretEnv ? process.env[opts.webhookSecretEnv] : undefined;
       if (opts.webhookSecretEnv && !secret) {
-        throw new WardenError('config.secret_unavailable', `environment variable ${opts.webhookSecretEnv} is not set`);
+        throw new WardenError(
+          'config.secret_unavailable',
+          `environment variable ${opts.webhookSecretEnv} is not set`,
+        );
       }
       const server = new BundleServer({
         dir: resolve(opts.dir),
         logger,
-        ...(secret ? { webhook: { secret, onPush: (ref) => ref === opts.watchRef && void watch?.check() } } : {}),
+        ...(secret
+          ? { webhook: { secret, onPush: (ref) => ref === opts.watchRef && void watch?.check() } }
+          : {}),
       });
       if (opts.watchRepo) {
         watch = new BundleWatch({
@@ -135,14 +151,21 @@ export async function main(argv: string[]): Promise<void> {
     .description('evaluate a bundle against an input document and print the decision')
     .requiredOption('--bundle <file|dir>', 'bundle .tar.gz or directory')
     .requiredOption('--input <file>', 'input JSON (see docs/policy-contract.md); - for stdin')
-    .option('--verification-key <file>', 'verify the bundle signature with this public key (or HMAC secret file)')
+    .option(
+      '--verification-key <file>',
+      'verify the bundle signature with this public key (or HMAC secret file)',
+    )
     .addOption(algorithmOption())
     .action(async (opts) => {
       const text = opts.input === '-' ? await readStdin() : await readFile(opts.input, 'utf8');
       const input = JSON.parse(text) as PolicyInput;
       input.now ??= clock();
       const verification = opts.verificationKey
-        ? { key: await readFile(opts.verificationKey, 'utf8'), algorithm: opts.signingAlg as SigningAlgorithm, scope: '' }
+        ? {
+            key: await readFile(opts.verificationKey, 'utf8'),
+            algorithm: opts.signingAlg as SigningAlgorithm,
+            scope: '',
+          }
         : null;
       const engine = new PolicyEngine({
         logger: pino({ level: 'silent' }),

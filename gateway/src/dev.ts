@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { simpleGit } from 'simple-git';
 import { buildBundle } from '../../bundle-builder/src/build.js';
-import { readTarGz } from './policy/bundle-files.js';
-import { PROJECT_ROOT } from './paths.js';
 import type { Config } from './config/schema.js';
+import { PROJECT_ROOT } from './paths.js';
+import { readTarGz } from './policy/bundle-files.js';
 
 export const DEV_DIR = join(PROJECT_ROOT, '.warden');
 
@@ -22,7 +22,9 @@ export async function devConfig(logger: Logger): Promise<Config> {
   const pub = join(keys, 'bundle-signing.pub.pem');
   if (!(await stat(priv).catch(() => null))) {
     const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    await writeFile(priv, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    await writeFile(priv, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+    });
     await writeFile(pub, pair.publicKey.export({ type: 'spki', format: 'pem' }));
     logger.info({ key: priv }, 'generated a development bundle-signing key');
   }
@@ -46,7 +48,9 @@ export async function devConfig(logger: Logger): Promise<Config> {
 async function builtRevision(bundle: string): Promise<string | null> {
   try {
     const manifest = (await readTarGz(await readFile(bundle))).get('.manifest');
-    return manifest ? (JSON.parse(manifest.toString()) as { revision?: string }).revision ?? null : null;
+    return manifest
+      ? ((JSON.parse(manifest.toString()) as { revision?: string }).revision ?? null)
+      : null;
   } catch {
     return null;
   }

@@ -7,7 +7,10 @@ export function createLogger(level: string, name = 'warden'): Logger {
       name,
       level,
       // Defence in depth: secrets are never logged on purpose; these keys are cut if they ever are.
-      redact: { paths: ['*.password', '*.token', '*.secret', '*.authorization', 'password', 'token'], censor: '[redacted]' },
+      redact: {
+        paths: ['*.password', '*.token', '*.secret', '*.authorization', 'password', 'token'],
+        censor: '[redacted]',
+      },
     },
     pino.destination({ dest: 2, sync: false }),
   );

@@ -2,9 +2,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { readSecret } from './config/load.js';
 import type { Config } from './config/schema.js';
+import type { VerificationKey } from './policy/bundle-signature.js';
 import type { BundleSource } from './policy/bundle-source.js';
 import { BundleWatcher } from './policy/bundle-source.js';
-import type { VerificationKey } from './policy/bundle-signature.js';
 import { DecisionLog } from './policy/decision-log.js';
 import { PolicyEngine } from './policy/engine.js';
 
@@ -20,39 +20,62 @@ export interface Gateway {
 export async function verificationKey(config: Config): Promise<VerificationKey | null> {
   const v = config.policy.verification;
   if (!v) return null;
-  return { key: await readSecret(v.key, 'policy.verification.key'), algorithm: v.algorithm, scope: v.scope };
+  return {
+    key: await readSecret(v.key, 'policy.verification.key'),
+    algorithm: v.algorithm,
+    scope: v.scope,
+  };
 }
 
 async function bundleSource(config: Config): Promise<BundleSource> {
   const b = config.policy.bundle;
   if (b.path) return { kind: 'path', path: b.path, pollSeconds: b.poll_seconds };
   const headers: Record<string, string> = {};
-  if (b.auth_token) headers.authorization = `Bearer ${await readSecret(b.auth_token, 'policy.bundle.auth_token')}`;
-  return { kind: 'http', url: b.url!, pollSeconds: b.poll_seconds, longPollSeconds: b.long_poll_seconds, headers };
+  if (b.auth_token)
+    headers.authorization = `Bearer ${await readSecret(b.auth_token, 'policy.bundle.auth_token')}`;
+  return {
+    kind: 'http',
+    url: b.url!,
+    pollSeconds: b.poll_seconds,
+    longPollSeconds: b.long_poll_seconds,
+    headers,
+  };
 }
 
 /** Starts the policy engine, its bundle watcher and the admin API. */
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
   const verification = await verificationKey(config);
-  if (!verification) logger.warn('no policy.verification key configured: bundles are not signature-checked');
+  if (!verification)
+    logger.warn('no policy.verification key configured: bundles are not signature-checked');
   const decisionLog = new DecisionLog({
     destination: config.policy.decision_logs.destination,
     erase: config.policy.decision_logs.erase,
     labels: { id: config.gateway.id, version: VERSION, type: 'warden' },
   });
-  const engine = new PolicyEngine({ logger, decisionLog, verification, entrypoint: config.policy.entrypoint });
+  const engine = new PolicyEngine({
+    logger,
+    decisionLog,
+    verification,
+    entrypoint: config.policy.entrypoint,
+  });
   const watcher = new BundleWatcher(engine, await bundleSource(config), logger);
   await watcher.start();
-  if (!engine.status().ready) logger.error('no valid policy bundle: every command will be denied until one loads');
+  if (!engine.status().ready)
+    logger.error('no valid policy bundle: every command will be denied until one loads');
 
   let admin: FastifyInstance | null = null;
   let adminUrl: string | null = null;
   if (config.admin.listen !== 'off') {
-    admin = Fastify({ loggerInstance: logger.child({ component: 'admin' }) as FastifyBaseLogger, disableRequestLogging: true });
+    admin = Fastify({
+      loggerInstance: logger.child({ component: 'admin' }) as FastifyBaseLogger,
+      disableRequestLogging: true,
+    });
     admin.get('/health', async () => ({ status: 'ok' }));
     admin.get('/ready', async (_req, reply) => {
       const status = engine.status();
-      return reply.code(status.ready ? 200 : 503).send({ ready: status.ready, revision: status.revision });
+      return reply
+        .code(status.ready ? 200 : 503)
+        .send({ ready: status.ready, revision: status.revision });
     });
     admin.get('/v1/policy', async () => engine.status());
     const [host, port] = config.admin.listen.split(/:(?=\d+$)/);

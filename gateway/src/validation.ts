@@ -1,6 +1,10 @@
-import type { Static, TSchema } from '@sinclair/typebox';
+import { type SchemaOptions, type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import { type ErrorCode, WardenError } from './errors.js';
+
+/** A string from a fixed set, as a plain JSON Schema enum (so errors can list the choices). */
+export const oneOf = <T extends string>(values: readonly T[], options: SchemaOptions = {}) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
 
@@ -15,7 +19,8 @@ function dotted(pointer: string): string {
 
 function valueAt(data: unknown, pointer: string): unknown {
   let node = data;
-  for (const p of pointer.split('/').slice(1)) node = (node as Record<string, unknown> | undefined)?.[p];
+  for (const p of pointer.split('/').slice(1))
+    node = (node as Record<string, unknown> | undefined)?.[p];
   return node;
 }
 
@@ -36,14 +41,19 @@ function describe(err: ErrorObject, data: unknown): string {
 
 /** Drops the noise Ajv reports for union branches when a more specific error exists. */
 function relevant(errors: ErrorObject[]): ErrorObject[] {
-  const specific = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'const');
+  const specific = errors.filter(
+    (e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'const',
+  );
   return specific.length > 0 ? specific : errors;
 }
 
 export type Validator<T extends TSchema> = (data: unknown, where: string) => Static<T>;
 
 /** Compiles a schema once; the validator throws a WardenError listing every problem by key. */
-export function validator<T extends TSchema>(schema: T, code: ErrorCode = 'config.invalid'): Validator<T> {
+export function validator<T extends TSchema>(
+  schema: T,
+  code: ErrorCode = 'config.invalid',
+): Validator<T> {
   const check = ajv.compile(schema);
   return (data, where) => {
     if (check(data)) return data as Static<T>;

@@ -16,7 +16,10 @@ export function parseConfig(text: string, where: string, baseDir: string): Confi
   const config = validate(doc.toJS() ?? {}, where);
   const bundle = config.policy.bundle;
   if ((bundle.path === undefined) === (bundle.url === undefined)) {
-    throw new WardenError('config.invalid', `${where}: policy.bundle: expected exactly one of path or url`);
+    throw new WardenError(
+      'config.invalid',
+      `${where}: policy.bundle: expected exactly one of path or url`,
+    );
   }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   if (bundle.path) bundle.path = abs(bundle.path);
@@ -32,7 +35,10 @@ export async function loadConfig(path: string): Promise<Config> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new WardenError('config.invalid', `cannot read configuration ${path}: ${(err as Error).message}`);
+    throw new WardenError(
+      'config.invalid',
+      `cannot read configuration ${path}: ${(err as Error).message}`,
+    );
   }
   return parseConfig(text, path, dirname(resolve(path)));
 }
@@ -41,12 +47,19 @@ export async function loadConfig(path: string): Promise<Config> {
 export async function readSecret(ref: SecretRef, key: string): Promise<string> {
   if ('env' in ref) {
     const value = process.env[ref.env];
-    if (!value) throw new WardenError('config.secret_unavailable', `${key}: environment variable ${ref.env} is not set`);
+    if (!value)
+      throw new WardenError(
+        'config.secret_unavailable',
+        `${key}: environment variable ${ref.env} is not set`,
+      );
     return value;
   }
   try {
     return (await readFile(ref.file, 'utf8')).trim();
   } catch (err) {
-    throw new WardenError('config.secret_unavailable', `${key}: cannot read ${ref.file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new WardenError(
+      'config.secret_unavailable',
+      `${key}: cannot read ${ref.file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { SIGNING_ALGORITHMS } from '../policy/bundle-signature.js';
+import { oneOf } from '../validation.js';
 
 /** A secret is always a reference, never a value written in the file. */
 export const SecretRef = Type.Union(
@@ -15,8 +16,15 @@ const Listen = Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$', description: 'host:
 
 const BundleSourceSchema = Type.Object(
   {
-    path: Type.Optional(Type.String({ minLength: 1, description: 'a bundle .tar.gz file or a bundle directory' })),
-    url: Type.Optional(Type.String({ pattern: '^https?://', description: 'a bundle server URL (OPA bundle protocol)' })),
+    path: Type.Optional(
+      Type.String({ minLength: 1, description: 'a bundle .tar.gz file or a bundle directory' }),
+    ),
+    url: Type.Optional(
+      Type.String({
+        pattern: '^https?://',
+        description: 'a bundle server URL (OPA bundle protocol)',
+      }),
+    ),
     poll_seconds: Type.Integer({ minimum: 1, maximum: 3600, default: 10 }),
     long_poll_seconds: Type.Integer({ minimum: 0, maximum: 3600, default: 60 }),
     auth_token: Type.Optional(SecretRef),
@@ -32,10 +40,9 @@ export const ConfigSchema = Type.Object(
     ),
     log: Type.Object(
       {
-        level: Type.Union(
-          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-          { default: 'info' },
-        ),
+        level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+          default: 'info',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -51,10 +58,7 @@ export const ConfigSchema = Type.Object(
           Type.Object(
             {
               key: SecretRef,
-              algorithm: Type.Union(
-                SIGNING_ALGORITHMS.map((a) => Type.Literal(a)),
-                { default: 'RS256' },
-              ),
+              algorithm: oneOf(SIGNING_ALGORITHMS, { default: 'RS256' }),
               scope: Type.String({ default: '' }),
             },
             { additionalProperties: false },
@@ -62,7 +66,11 @@ export const ConfigSchema = Type.Object(
         ),
         decision_logs: Type.Object(
           {
-            destination: Type.String({ minLength: 1, default: 'stdout', description: "'stdout', 'off' or a file path" }),
+            destination: Type.String({
+              minLength: 1,
+              default: 'stdout',
+              description: "'stdout', 'off' or a file path",
+            }),
             erase: Type.Array(Type.String({ pattern: '^/input/' }), { default: [] }),
           },
           { additionalProperties: false, default: {} },

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { WardenError } from '../errors.js';
 
@@ -57,7 +57,10 @@ export async function readTarGz(bytes: Buffer, maxBytes = MAX_BUNDLE_BYTES): Pro
     await done;
   } catch (err) {
     if (err instanceof WardenError) throw err;
-    throw new WardenError('bundle.invalid', `bundle is not a valid tar archive: ${(err as Error).message}`);
+    throw new WardenError(
+      'bundle.invalid',
+      `bundle is not a valid tar archive: ${(err as Error).message}`,
+    );
   }
   return files;
 }
@@ -73,7 +76,10 @@ export async function readBundleDirectory(dir: string): Promise<BundleFiles> {
       else if (entry.isFile()) {
         total += (await stat(full)).size;
         if (total > MAX_BUNDLE_BYTES) {
-          throw new WardenError('bundle.invalid', `bundle is larger than ${MAX_BUNDLE_BYTES} bytes`);
+          throw new WardenError(
+            'bundle.invalid',
+            `bundle is larger than ${MAX_BUNDLE_BYTES} bytes`,
+          );
         }
         files.set(relative(dir, full).split(sep).join('/'), await readFile(full));
       }

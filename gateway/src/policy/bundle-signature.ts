@@ -14,7 +14,17 @@ import type { BundleFiles } from './bundle-files.js';
 
 export const SIGNATURES_FILE = '.signatures.json';
 
-const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
+const ASYMMETRIC = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+] as const;
 const SYMMETRIC = ['HS256', 'HS384', 'HS512'] as const;
 export type SigningAlgorithm = (typeof ASYMMETRIC)[number] | (typeof SYMMETRIC)[number];
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = [...ASYMMETRIC, ...SYMMETRIC];
@@ -46,7 +56,9 @@ const HASHES: Record<string, string> = {
 /** OPA hashes these files as JSON with sorted keys, so whitespace does not matter. */
 function isStructured(name: string): boolean {
   const base = name.slice(name.lastIndexOf('/') + 1);
-  return base === 'data.json' || base === 'data.yaml' || base === '.manifest' || base === SIGNATURES_FILE;
+  return (
+    base === 'data.json' || base === 'data.yaml' || base === '.manifest' || base === SIGNATURES_FILE
+  );
 }
 
 const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -63,12 +75,18 @@ export function canonicalJson(value: unknown): string {
 }
 
 function encodeString(s: string): string {
-  return JSON.stringify(s).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(s)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export function hashBundleFile(name: string, content: Buffer, algorithm = 'SHA-256'): string {
   const nodeAlg = HASHES[algorithm];
-  if (!nodeAlg) throw new WardenError('bundle.signature', `unsupported hashing algorithm ${algorithm} for ${name}`);
+  if (!nodeAlg)
+    throw new WardenError(
+      'bundle.signature',
+      `unsupported hashing algorithm ${algorithm} for ${name}`,
+    );
   const hash = createHash(nodeAlg);
   if (isStructured(name)) {
     const text = content.toString('utf8');
@@ -81,17 +99,22 @@ export function hashBundleFile(name: string, content: Buffer, algorithm = 'SHA-2
 }
 
 function keyObject(v: VerificationKey): KeyObject {
-  if ((SYMMETRIC as readonly string[]).includes(v.algorithm)) return createSecretKey(Buffer.from(v.key));
+  if ((SYMMETRIC as readonly string[]).includes(v.algorithm))
+    return createSecretKey(Buffer.from(v.key));
   try {
     return createPublicKey(v.key);
   } catch (err) {
-    throw new WardenError('bundle.signature', `verification key is not a PEM public key or certificate: ${(err as Error).message}`);
+    throw new WardenError(
+      'bundle.signature',
+      `verification key is not a PEM public key or certificate: ${(err as Error).message}`,
+    );
   }
 }
 
 function parseSignedFiles(payload: unknown): SignedFile[] {
   const files = (payload as { files?: unknown })?.files;
-  if (!Array.isArray(files)) throw new WardenError('bundle.signature', 'signature payload has no files list');
+  if (!Array.isArray(files))
+    throw new WardenError('bundle.signature', 'signature payload has no files list');
   return files.map((f) => {
     const { name, hash, algorithm } = (f ?? {}) as Record<string, unknown>;
     if (typeof name !== 'string' || typeof hash !== 'string' || typeof algorithm !== 'string') {
@@ -105,9 +128,16 @@ function parseSignedFiles(payload: unknown): SignedFile[] {
  * Throws a `bundle.signature` WardenError unless the bundle carries a valid
  * signature by `verification` covering exactly its files.
  */
-export async function verifyBundleSignature(files: BundleFiles, verification: VerificationKey): Promise<void> {
+export async function verifyBundleSignature(
+  files: BundleFiles,
+  verification: VerificationKey,
+): Promise<void> {
   const raw = files.get(SIGNATURES_FILE);
-  if (!raw) throw new WardenError('bundle.signature', 'bundle is not signed (no .signatures.json) and a verification key is configured');
+  if (!raw)
+    throw new WardenError(
+      'bundle.signature',
+      'bundle is not signed (no .signatures.json) and a verification key is configured',
+    );
   let signatures: unknown;
   try {
     signatures = (JSON.parse(raw.toString('utf8')) as { signatures?: unknown }).signatures;
@@ -125,26 +155,39 @@ export async function verifyBundleSignature(files: BundleFiles, verification: Ve
   }
   let payload: unknown;
   try {
-    const verified = await compactVerify(token, keyObject(verification), { algorithms: [verification.algorithm] });
+    const verified = await compactVerify(token, keyObject(verification), {
+      algorithms: [verification.algorithm],
+    });
     payload = JSON.parse(new TextDecoder().decode(verified.payload));
   } catch (err) {
     if (err instanceof WardenError) throw err;
-    throw new WardenError('bundle.signature', `bundle signature does not verify: ${(err as Error).message}`);
+    throw new WardenError(
+      'bundle.signature',
+      `bundle signature does not verify: ${(err as Error).message}`,
+    );
   }
   const scope = (payload as { scope?: unknown }).scope ?? '';
-  if (scope !== verification.scope) throw new WardenError('bundle.signature', 'bundle signature scope mismatch');
+  if (scope !== verification.scope)
+    throw new WardenError('bundle.signature', 'bundle signature scope mismatch');
 
   const signed = new Map(parseSignedFiles(payload).map((f) => [f.name, f]));
   for (const [name, content] of files) {
     if (name === SIGNATURES_FILE) continue;
     const entry = signed.get(name);
-    if (!entry) throw new WardenError('bundle.signature', `file ${name} is not covered by the bundle signature`);
+    if (!entry)
+      throw new WardenError(
+        'bundle.signature',
+        `file ${name} is not covered by the bundle signature`,
+      );
     if (hashBundleFile(name, content, entry.algorithm) !== entry.hash) {
       throw new WardenError('bundle.signature', `file ${name} does not match its signed digest`);
     }
     signed.delete(name);
   }
   if (signed.size > 0) {
-    throw new WardenError('bundle.signature', `signed file(s) missing from the bundle: ${[...signed.keys()].join(', ')}`);
+    throw new WardenError(
+      'bundle.signature',
+      `signed file(s) missing from the bundle: ${[...signed.keys()].join(', ')}`,
+    );
   }
 }

@@ -12,7 +12,13 @@ interface Fetched {
 
 export type BundleSource =
   | { kind: 'path'; path: string; pollSeconds: number }
-  | { kind: 'http'; url: string; pollSeconds: number; longPollSeconds: number; headers: Record<string, string> };
+  | {
+      kind: 'http';
+      url: string;
+      pollSeconds: number;
+      longPollSeconds: number;
+      headers: Record<string, string>;
+    };
 
 /**
  * Keeps the engine on the newest good bundle from one source: a file or
@@ -51,7 +57,8 @@ export class BundleWatcher {
   async #watch(): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
-      const longPolling = this.#source.kind === 'http' && this.#source.longPollSeconds > 0 && this.#etag !== null;
+      const longPolling =
+        this.#source.kind === 'http' && this.#source.longPollSeconds > 0 && this.#etag !== null;
       if (!longPolling) {
         try {
           await sleep(this.#source.pollSeconds * 1000, undefined, { signal });
@@ -73,7 +80,8 @@ export class BundleWatcher {
   /** One fetch-and-activate round. Returns false when the source could not be read or the bundle was bad. */
   async poll(longPoll: boolean): Promise<boolean> {
     try {
-      const fetched = this.#source.kind === 'path' ? await this.#readPath() : await this.#fetch(longPoll);
+      const fetched =
+        this.#source.kind === 'path' ? await this.#readPath() : await this.#fetch(longPoll);
       if (!fetched) return true;
       // Remembered even when the bundle is bad: an unchanged bad bundle is not fetched again and again.
       this.#etag = fetched.etag;
@@ -82,7 +90,10 @@ export class BundleWatcher {
     } catch (err) {
       if (this.#abort.signal.aborted) return true;
       if (!(err instanceof WardenError && err.code.startsWith('bundle.'))) {
-        this.#logger.warn({ origin: this.origin, err: messageOf(err) }, 'policy bundle source unavailable');
+        this.#logger.warn(
+          { origin: this.origin, err: messageOf(err) },
+          'policy bundle source unavailable',
+        );
       }
       return false;
     }
@@ -91,7 +102,8 @@ export class BundleWatcher {
   async #readPath(): Promise<Fetched | null> {
     const files = await readBundlePath((this.#source as { path: string }).path);
     const digest = createHash('sha256');
-    for (const [name, content] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) digest.update(name).update(content);
+    for (const [name, content] of [...files].sort(([a], [b]) => (a < b ? -1 : 1)))
+      digest.update(name).update(content);
     const etag = digest.digest('hex');
     return etag === this.#etag ? null : { files, etag };
   }
@@ -102,13 +114,22 @@ export class BundleWatcher {
     if (this.#etag) headers['if-none-match'] = this.#etag;
     if (longPoll) headers.prefer = `wait=${source.longPollSeconds}`;
     const timeout = AbortSignal.timeout((source.longPollSeconds + 30) * 1000);
-    const response = await fetch(source.url, { headers, signal: AbortSignal.any([this.#abort.signal, timeout]) });
+    const response = await fetch(source.url, {
+      headers,
+      signal: AbortSignal.any([this.#abort.signal, timeout]),
+    });
     if (response.status === 304) return null;
     if (response.status !== 200) {
-      throw new WardenError('bundle.fetch', `bundle server answered ${response.status} for ${source.url}`);
+      throw new WardenError(
+        'bundle.fetch',
+        `bundle server answered ${response.status} for ${source.url}`,
+      );
     }
     const length = Number(response.headers.get('content-length') ?? 0);
     if (length > MAX_BUNDLE_BYTES) throw new WardenError('bundle.invalid', 'bundle is too large');
-    return { files: await readTarGz(Buffer.from(await response.arrayBuffer())), etag: response.headers.get('etag') };
+    return {
+      files: await readTarGz(Buffer.from(await response.arrayBuffer())),
+      etag: response.headers.get('etag'),
+    };
   }
 }

@@ -1,6 +1,6 @@
 import { WardenError } from '../errors.js';
 import type { BundleFiles } from './bundle-files.js';
-import { verifyBundleSignature, type VerificationKey } from './bundle-signature.js';
+import { type VerificationKey, verifyBundleSignature } from './bundle-signature.js';
 
 /** The parts of an OPA `.manifest` Warden reads. */
 export interface Manifest {
@@ -30,8 +30,14 @@ function parseManifest(files: BundleFiles): Manifest {
   return {
     revision: typeof m.revision === 'string' ? m.revision : '',
     roots: Array.isArray(m.roots) ? m.roots.map(String) : [''],
-    wasm: wasm.map((w: Record<string, unknown>) => ({ entrypoint: String(w.entrypoint), module: String(w.module) })),
-    metadata: (m.metadata && typeof m.metadata === 'object' ? m.metadata : {}) as Record<string, unknown>,
+    wasm: wasm.map((w: Record<string, unknown>) => ({
+      entrypoint: String(w.entrypoint),
+      module: String(w.module),
+    })),
+    metadata: (m.metadata && typeof m.metadata === 'object' ? m.metadata : {}) as Record<
+      string,
+      unknown
+    >,
   };
 }
 
@@ -65,7 +71,10 @@ function parseData(files: BundleFiles, roots: string[]): Record<string, unknown>
       throw new WardenError('bundle.invalid', `${name} is not valid JSON`);
     }
     const path = dir ? dir.split('/') : [];
-    if (path.length === 0 && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    if (
+      path.length === 0 &&
+      (value === null || typeof value !== 'object' || Array.isArray(value))
+    ) {
       throw new WardenError('bundle.invalid', `${name} must hold a JSON object`);
     }
     checkWithinRoots(path, value, roots, name);
@@ -78,8 +87,14 @@ function checkWithinRoots(path: string[], value: unknown, roots: string[], name:
   if (roots.includes('')) return;
   const leaves = path.length > 0 ? [path.join('/')] : Object.keys(value as object);
   for (const leaf of leaves) {
-    const inside = roots.some((r) => leaf === r || leaf.startsWith(`${r}/`) || r.startsWith(`${leaf}/`));
-    if (!inside) throw new WardenError('bundle.invalid', `${name} writes data/${leaf}, outside the manifest roots`);
+    const inside = roots.some(
+      (r) => leaf === r || leaf.startsWith(`${r}/`) || r.startsWith(`${leaf}/`),
+    );
+    if (!inside)
+      throw new WardenError(
+        'bundle.invalid',
+        `${name} writes data/${leaf}, outside the manifest roots`,
+      );
   }
 }
 
@@ -94,9 +109,14 @@ export async function openBundle(
 ): Promise<PolicyBundle> {
   if (verification) await verifyBundleSignature(files, verification);
   const manifest = parseManifest(files);
-  if (!manifest.revision) throw new WardenError('bundle.invalid', 'bundle manifest has no revision');
+  if (!manifest.revision)
+    throw new WardenError('bundle.invalid', 'bundle manifest has no revision');
   const resolver = manifest.wasm.find((w) => w.entrypoint === entrypoint);
-  if (!resolver) throw new WardenError('bundle.invalid', `bundle has no wasm module for entrypoint ${entrypoint}`);
+  if (!resolver)
+    throw new WardenError(
+      'bundle.invalid',
+      `bundle has no wasm module for entrypoint ${entrypoint}`,
+    );
   const wasm = files.get(resolver.module.replace(/^\/+/, ''));
   if (!wasm) throw new WardenError('bundle.invalid', `bundle lacks ${resolver.module}`);
   return { manifest, wasm, data: parseData(files, manifest.roots) };

@@ -40,8 +40,17 @@ export class DecisionLog {
       sink ??
       (options.destination === 'off'
         ? null
-        : pino.destination({ dest: options.destination === 'stdout' ? 1 : options.destination, sync: false, mkdir: true }));
-    this.#erase = options.erase.map((p) => p.replace(/^\/input\/?/, '').split('/').filter(Boolean));
+        : pino.destination({
+            dest: options.destination === 'stdout' ? 1 : options.destination,
+            sync: false,
+            mkdir: true,
+          }));
+    this.#erase = options.erase.map((p) =>
+      p
+        .replace(/^\/input\/?/, '')
+        .split('/')
+        .filter(Boolean),
+    );
     this.#labelsJson = JSON.stringify(options.labels);
     this.#erasedJson = JSON.stringify(options.erase);
   }
@@ -53,7 +62,8 @@ export class DecisionLog {
   write(event: DecisionEvent): void {
     if (!this.#sink) return;
     const input = this.#erase.length > 0 ? eraseAll(event.inputJson, this.#erase) : event.inputJson;
-    const bundles = event.revision === null ? '{}' : `{"warden":{"revision":${JSON.stringify(event.revision)}}}`;
+    const bundles =
+      event.revision === null ? '{}' : `{"warden":{"revision":${JSON.stringify(event.revision)}}}`;
     this.#sink.write(
       `{"decision_id":${JSON.stringify(event.decision_id)},"labels":${this.#labelsJson},"path":${JSON.stringify(event.path)},` +
         `"input":${input},"result":${JSON.stringify(event.result ?? null)},"bundles":${bundles},` +
@@ -71,8 +81,10 @@ function eraseAll(inputJson: string, paths: string[][]): string {
   const input = JSON.parse(inputJson) as Record<string, unknown>;
   for (const path of paths) {
     let node: unknown = input;
-    for (const key of path.slice(0, -1)) node = (node as Record<string, unknown> | undefined)?.[key];
-    if (node && typeof node === 'object') delete (node as Record<string, unknown>)[path[path.length - 1]!];
+    for (const key of path.slice(0, -1))
+      node = (node as Record<string, unknown> | undefined)?.[key];
+    if (node && typeof node === 'object')
+      delete (node as Record<string, unknown>)[path[path.length - 1]!];
   }
   return JSON.stringify(input);
 }

@@ -42,7 +42,9 @@ export function interpretResult(
     return denial('policy.invalid_result', 'the policy returned no valid decision');
   }
   const reasons = Array.isArray(r.reasons)
-    ? r.reasons.filter((x): x is Reason => !!x && typeof x.code === 'string' && typeof x.message === 'string')
+    ? r.reasons.filter(
+        (x): x is Reason => !!x && typeof x.code === 'string' && typeof x.message === 'string',
+      )
     : [];
   // A decision that forgets its mask plan masks everything rather than nothing.
   const rules = (r.mask as { rules?: unknown } | undefined)?.rules ?? allMaskRules;
@@ -54,8 +56,12 @@ export function interpretResult(
   return {
     action,
     reasons,
-    mask: { rules: Array.isArray(rules) ? rules.filter((x): x is string => typeof x === 'string') : [] },
-    grantsUsed: Array.isArray(r.grants_used) ? r.grants_used.filter((x): x is string => typeof x === 'string') : [],
+    mask: {
+      rules: Array.isArray(rules) ? rules.filter((x): x is string => typeof x === 'string') : [],
+    },
+    grantsUsed: Array.isArray(r.grants_used)
+      ? r.grants_used.filter((x): x is string => typeof x === 'string')
+      : [],
     review: action === 'review' ? review! : null,
   };
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import { type LoadedPolicy, loadPolicy } from '@open-policy-agent/opa-wasm';
 import type { Logger } from 'pino';
 import { messageOf, WardenError } from '../errors.js';
+import { type Manifest, openBundle } from './bundle.js';
 import type { BundleFiles } from './bundle-files.js';
-import { openBundle, type Manifest } from './bundle.js';
 import type { VerificationKey } from './bundle-signature.js';
 import { type Decision, denial, interpretResult } from './decision.js';
 import type { DecisionLog } from './decision-log.js';
@@ -81,7 +81,10 @@ export class PolicyEngine {
       const policy = await loadPolicy(bundle.wasm, { initial: 5, maximum: 4096 });
       const entrypoint = (policy.entrypoints as Record<string, number>)[this.#entrypoint];
       if (entrypoint === undefined) {
-        throw new WardenError('bundle.invalid', `policy.wasm does not export entrypoint ${this.#entrypoint}`);
+        throw new WardenError(
+          'bundle.invalid',
+          `policy.wasm does not export entrypoint ${this.#entrypoint}`,
+        );
       }
       policy.setData(bundle.data);
       const maskRules = maskRuleIds(bundle.data);
@@ -95,13 +98,21 @@ export class PolicyEngine {
         activatedAt: new Date(),
       };
       this.#lastError = null;
-      this.#options.logger.info({ revision: bundle.manifest.revision, previous, origin }, 'policy bundle activated');
+      this.#options.logger.info(
+        { revision: bundle.manifest.revision, previous, origin },
+        'policy bundle activated',
+      );
       return bundle.manifest.revision;
     } catch (err) {
       const message = messageOf(err);
       this.#lastError = { at: new Date().toISOString(), origin, message };
       this.#options.logger.error(
-        { origin, err: message, code: err instanceof WardenError ? err.code : 'bundle.invalid', keeping: this.revision },
+        {
+          origin,
+          err: message,
+          code: err instanceof WardenError ? err.code : 'bundle.invalid',
+          keeping: this.revision,
+        },
         'policy bundle rejected; keeping the last good revision',
       );
       throw err instanceof WardenError ? err : new WardenError('bundle.invalid', message);
@@ -121,7 +132,9 @@ export class PolicyEngine {
     } else {
       const started = process.hrtime.bigint();
       try {
-        const rs = active.policy.evaluate(encoder.encode(inputJson).buffer, active.entrypoint) as { result: unknown }[];
+        const rs = active.policy.evaluate(encoder.encode(inputJson).buffer, active.entrypoint) as {
+          result: unknown;
+        }[];
         result = rs[0]?.result;
         outcome = interpretResult(result, active.maskRules);
       } catch (err) {
@@ -144,7 +157,11 @@ export class PolicyEngine {
 }
 
 function maskRuleIds(data: Record<string, unknown>): string[] {
-  const rules = ((data.warden as Record<string, unknown> | undefined)?.masking as { rules?: unknown } | undefined)?.rules;
+  const rules = (
+    (data.warden as Record<string, unknown> | undefined)?.masking as { rules?: unknown } | undefined
+  )?.rules;
   if (!Array.isArray(rules)) return [];
-  return rules.map((r) => (r as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
+  return rules
+    .map((r) => (r as { id?: unknown }).id)
+    .filter((id): id is string => typeof id === 'string');
 }
