@@ -19,7 +19,7 @@ import { PROJECT_ROOT } from '../gateway/src/paths.js';
 import { readTarGz } from '../gateway/src/policy/bundle-files.js';
 import { DecisionLog } from '../gateway/src/policy/decision-log.js';
 import { PolicyEngine } from '../gateway/src/policy/engine.js';
-import { clock, type PolicyInput, type SqlStatement } from '../gateway/src/policy/input.js';
+import { SessionInputEncoder, type SqlStatement } from '../gateway/src/policy/input.js';
 import { statement } from '../test/support/inputs.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 50_000);
@@ -122,44 +122,49 @@ const COMMANDS: { name: string; statements: SqlStatement[] }[] = [
   },
 ];
 
-function buildInput(c: (typeof COMMANDS)[number], production: boolean): PolicyInput {
-  const s = c.statements;
-  return {
-    identity: {
+const session = (production: boolean) =>
+  new SessionInputEncoder(
+    {
       subject: 'svc-reporting',
       groups: ['analysts'],
       kind: 'agent',
       issuer: 'https://idp.example.com',
     },
-    target: {
+    {
       name: 'orders-db',
       protocol: 'postgres',
       labels: production ? { environment: 'production' } : {},
     },
-    session: { id: '01JC8Z5Q3X', client_address: '10.1.2.3', started: '2026-11-22T10:00:00Z' },
-    command: {
-      raw: s.map((x) => x.text).join('; '),
-      fingerprint: s.map((x) => x.fingerprint).join(','),
-      actions: [...new Set(s.map((x) => x.verb))],
-      objects: [...new Set(s.flatMap((x) => x.tables.map((tb) => tb.qualified)))],
-      sql: { dialect: 'postgres', statements: s },
-    },
-    grants: [],
-    now: clock(),
-  };
+    { id: '01JC8Z5Q3X', client_address: '10.1.2.3', started: '2026-11-22T10:00:00Z' },
+  );
+
+/** What the core does per command: the adapter's parsed command, encoded with the session's constant parts. */
+function commandInput(c: (typeof COMMANDS)[number], encoder: SessionInputEncoder): () => string {
+  const s = c.statements;
+  return () =>
+    encoder.encode(
+      {
+        raw: s.map((x) => x.text).join('; '),
+        fingerprint: s.map((x) => x.fingerprint).join(','),
+        actions: [...new Set(s.map((x) => x.verb))],
+        objects: [...new Set(s.flatMap((x) => x.tables.map((tb) => tb.qualified)))],
+        sql: { dialect: 'postgres', statements: s },
+      },
+      [],
+    );
 }
 
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function measure(engine: PolicyEngine, inputs: (() => PolicyInput)[]) {
-  for (let i = 0; i < 5_000; i++) engine.decide(inputs[i % inputs.length]!());
+function measure(engine: PolicyEngine, inputs: (() => string)[]) {
+  for (let i = 0; i < 5_000; i++) engine.decideJson(inputs[i % inputs.length]!());
   const samples = new Float64Array(ITERATIONS);
   for (let i = 0; i < ITERATIONS; i++) {
     const make = inputs[i % inputs.length]!;
     const start = process.hrtime.bigint();
-    engine.decide(make());
+    engine.decideJson(make());
     samples[i] = Number(process.hrtime.bigint() - start) / 1000;
   }
   samples.sort();
@@ -213,7 +218,7 @@ async function main() {
     await trivial.activate(await readTarGz(await trivialBundle(dir)), 'bench');
 
     const rows: Record<string, unknown>[] = [];
-    const report = (name: string, engine: PolicyEngine, inputs: (() => PolicyInput)[]) => {
+    const report = (name: string, engine: PolicyEngine, inputs: (() => string)[]) => {
       const r = measure(engine, inputs);
       rows.push({
         case: name,
@@ -223,11 +228,11 @@ async function main() {
       });
       return r;
     };
-    const all = COMMANDS.flatMap((c) => [() => buildInput(c, false), () => buildInput(c, true)]);
+    const [dev, prod] = [session(false), session(true)];
+    const all = COMMANDS.flatMap((c) => [commandInput(c, dev), commandInput(c, prod)]);
     const baseline = report('trivial policy (baseline), same inputs', trivial, all);
     const mixed = report('default policy, all commands', real, all);
-    for (const c of COMMANDS)
-      report(`default policy: ${c.name}`, real, [() => buildInput(c, true)]);
+    for (const c of COMMANDS) report(`default policy: ${c.name}`, real, [commandInput(c, prod)]);
 
     console.log(
       `policy decision, ${ITERATIONS} iterations per case, node ${process.version}, revision ${built.revision.slice(0, 12)}`,

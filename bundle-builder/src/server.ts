@@ -3,8 +3,9 @@ import { EventEmitter, once } from 'node:events';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { verify } from '@octokit/webhooks-methods';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { httpLogger } from '../../gateway/src/log.js';
 
 export const LONG_POLL_CONTENT_TYPE = 'application/vnd.openpolicyagent.bundles';
 
@@ -39,10 +40,7 @@ export class BundleServer {
   constructor(options: BundleServerOptions) {
     this.#dir = options.dir;
     this.#maxWait = options.maxWaitSeconds ?? 300;
-    this.app = Fastify({
-      loggerInstance: options.logger.child({ component: 'bundle-server' }) as FastifyBaseLogger,
-      disableRequestLogging: true,
-    });
+    this.app = Fastify({ loggerInstance: httpLogger(options.logger, 'bundle-server') });
 
     this.app.get<{ Params: { name: string } }>('/bundles/:name', async (request, reply) => {
       const name = request.params.name.replace(/\.tar\.gz$/, '');

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import pino, { type Logger } from 'pino';
 
 /** Operational logs go to stderr as JSON; stdout stays free for decision logs and CLI output. */
@@ -14,4 +15,9 @@ export function createLogger(level: string, name = 'warden'): Logger {
     },
     pino.destination({ dest: 2, sync: false }),
   );
+}
+
+/** A logger for an HTTP server: warnings and errors only, so requests are not logged one by one. */
+export function httpLogger(logger: Logger, component: string): FastifyBaseLogger {
+  return logger.child({ component }, { level: 'warn' }) as unknown as FastifyBaseLogger;
 }

@@ -1,7 +1,8 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { readSecret } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { httpLogger } from './log.js';
 import type { VerificationKey } from './policy/bundle-signature.js';
 import type { BundleSource } from './policy/bundle-source.js';
 import { BundleWatcher } from './policy/bundle-source.js';
@@ -66,10 +67,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   let admin: FastifyInstance | null = null;
   let adminUrl: string | null = null;
   if (config.admin.listen !== 'off') {
-    admin = Fastify({
-      loggerInstance: logger.child({ component: 'admin' }) as FastifyBaseLogger,
-      disableRequestLogging: true,
-    });
+    admin = Fastify({ loggerInstance: httpLogger(logger, 'admin') });
     admin.get('/health', async () => ({ status: 'ok' }));
     admin.get('/ready', async (_req, reply) => {
       const status = engine.status();

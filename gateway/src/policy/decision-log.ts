@@ -8,9 +8,9 @@ import pino from 'pino';
 export interface DecisionEvent {
   decision_id: string;
   path: string;
-  /** The input as already-encoded JSON, so it is serialised once per decision. */
+  /** The input and the result as JSON text, so neither is serialised again for the log. */
   inputJson: string;
-  result: unknown;
+  resultJson: string;
   revision: string | null;
   timestamp: string;
   evalNs: number;
@@ -66,7 +66,7 @@ export class DecisionLog {
       event.revision === null ? '{}' : `{"warden":{"revision":${JSON.stringify(event.revision)}}}`;
     this.#sink.write(
       `{"decision_id":${JSON.stringify(event.decision_id)},"labels":${this.#labelsJson},"path":${JSON.stringify(event.path)},` +
-        `"input":${input},"result":${JSON.stringify(event.result ?? null)},"bundles":${bundles},` +
+        `"input":${input},"result":${event.resultJson},"bundles":${bundles},` +
         `"timestamp":${JSON.stringify(event.timestamp)},"metrics":{"timer_rego_query_eval_ns":${event.evalNs}}` +
         `${this.#erase.length > 0 ? `,"erased":${this.#erasedJson}` : ''}}\n`,
     );

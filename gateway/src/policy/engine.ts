@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type LoadedPolicy, loadPolicy } from '@open-policy-agent/opa-wasm';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import type { Logger } from 'pino';
 import { messageOf, WardenError } from '../errors.js';
 import { type Manifest, openBundle } from './bundle.js';
@@ -8,6 +8,7 @@ import type { VerificationKey } from './bundle-signature.js';
 import { type Decision, denial, interpretResult } from './decision.js';
 import type { DecisionLog } from './decision-log.js';
 import type { PolicyInput } from './input.js';
+import { resultText, WasmEvaluator } from './wasm-evaluator.js';
 
 export const DEFAULT_ENTRYPOINT = 'warden/decision';
 
@@ -15,8 +16,7 @@ export const DEFAULT_ENTRYPOINT = 'warden/decision';
 interface ActivePolicy {
   readonly revision: string;
   readonly manifest: Manifest;
-  readonly policy: LoadedPolicy;
-  readonly entrypoint: number;
+  readonly evaluator: WasmEvaluator;
   readonly maskRules: readonly string[];
   readonly activatedAt: Date;
 }
@@ -35,8 +35,6 @@ export interface PolicyEngineOptions {
   verification: VerificationKey | null;
   entrypoint?: string;
 }
-
-const encoder = new TextEncoder();
 
 /**
  * Evaluates the active bundle's policy in-process. Activation compiles the
@@ -87,13 +85,13 @@ export class PolicyEngine {
         );
       }
       policy.setData(bundle.data);
+      const evaluator = new WasmEvaluator(policy, entrypoint);
       const maskRules = maskRuleIds(bundle.data);
       const previous = this.#active?.revision ?? null;
       this.#active = {
         revision: bundle.manifest.revision,
         manifest: bundle.manifest,
-        policy,
-        entrypoint,
+        evaluator,
         maskRules,
         activatedAt: new Date(),
       };
@@ -121,10 +119,14 @@ export class PolicyEngine {
 
   /** Asks the policy about one command. Never throws: any failure is a deny. */
   decide(input: PolicyInput): Decision {
+    return this.decideJson(JSON.stringify(input));
+  }
+
+  /** As decide(), for an input already encoded (see SessionInputEncoder). */
+  decideJson(inputJson: string): Decision {
     const id = randomUUID();
     const active = this.#active;
-    const inputJson = JSON.stringify(input);
-    let result: unknown = null;
+    let resultJson: string | null = null;
     let evalNs = 0;
     let outcome: ReturnType<typeof interpretResult>;
     if (!active) {
@@ -132,11 +134,10 @@ export class PolicyEngine {
     } else {
       const started = process.hrtime.bigint();
       try {
-        const rs = active.policy.evaluate(encoder.encode(inputJson).buffer, active.entrypoint) as {
-          result: unknown;
-        }[];
-        result = rs[0]?.result;
-        outcome = interpretResult(result, active.maskRules);
+        const resultSet = active.evaluator.evaluate(inputJson);
+        const parsed = JSON.parse(resultSet) as { result: unknown }[];
+        outcome = interpretResult(parsed[0]?.result, active.maskRules);
+        if (parsed.length === 1) resultJson = resultText(resultSet);
       } catch (err) {
         outcome = denial('policy.evaluation', `policy evaluation failed: ${messageOf(err)}`);
       }
@@ -147,7 +148,7 @@ export class PolicyEngine {
       decision_id: id,
       path: this.#entrypoint,
       inputJson,
-      result: result ?? outcome,
+      resultJson: resultJson ?? JSON.stringify(outcome),
       revision,
       timestamp: new Date().toISOString(),
       evalNs,

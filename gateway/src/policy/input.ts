@@ -82,3 +82,22 @@ export interface PolicyInput {
 export function clock(at = Date.now()): PolicyInput['now'] {
   return { rfc3339: new Date(at).toISOString(), ns: at * 1_000_000 };
 }
+
+/**
+ * Encodes policy inputs for one session. Identity, target and session do
+ * not change between commands, so they are serialised once; each command
+ * then costs one serialisation of its own part.
+ */
+export class SessionInputEncoder {
+  readonly #prefix: string;
+
+  constructor(identity: Identity, target: TargetRef, session: SessionRef) {
+    this.#prefix = `{"identity":${JSON.stringify(identity)},"target":${JSON.stringify(target)},"session":${JSON.stringify(session)}`;
+  }
+
+  /** The input document as JSON text. `now.ns` is written exactly (milliseconds × 10⁶ as digits). */
+  encode(command: Command, grants: readonly GrantRef[], at = Date.now()): string {
+    const grantsJson = grants.length === 0 ? '[]' : JSON.stringify(grants);
+    return `${this.#prefix},"command":${JSON.stringify(command)},"grants":${grantsJson},"now":{"rfc3339":"${new Date(at).toISOString()}","ns":${at}000000}}`;
+  }
+}
