@@ -40,9 +40,21 @@ invalid := {
 	"grants_used": [],
 }
 
-evaluated := object.union(result, {"review": review}) if {
+# The common case, a command without any finding, is answered directly.
+evaluated := quiet if {
+	count(deny_findings) == 0
+	count(review_findings) == 0
+} else := object.union(result, {"review": review}) if {
 	action == "review"
 } else := result
+
+quiet := {
+	"action": "allow",
+	"reasons": [],
+	"statements": [{"index": statement_index(i), "action": "allow", "reasons": []} | some i, _ in request.statements],
+	"mask": {"rules": mask.rules},
+	"grants_used": [],
+}
 
 result := {
 	"action": action,
@@ -54,34 +66,48 @@ result := {
 
 # ---------------------------------------------------------------------------
 # findings and items
+#
+# This runs for every command, and most commands have no finding at all:
+# everything below is cheap when deny_findings and review_findings are
+# empty, and the ordering and grant work only happens when there are some.
 
-deny_findings := sql.deny | shell.deny
+deny_findings := sql.deny if {
+	request.is_sql
+} else := shell.deny
 
-review_findings := sql.review | shell.review
-
-keys := array.concat([i | some i, _ in request.statements], ["command"])
-
-item_action(key) := "deny" if {
-	some f in deny_findings
-	f.key == key
-} else := "review" if {
-	some f in open_reviews
-	f.key == key
-} else := "allow"
+review_findings := sql.review if {
+	request.is_sql
+} else := shell.review
 
 # Review findings that no active grant covers.
-open_reviews contains f if {
-	some f in review_findings
-	not grants.cover(f)
-}
+open_reviews := review_findings if {
+	count(review_findings) == 0
+} else := review_findings if {
+	count(grants.active) == 0
+} else := {f | some f in review_findings; not grants.cover(f)}
 
-# Reasons ordered by code, then message, the same in every engine.
-item_reasons(key) := ordered_reasons(deny_findings, key) if {
-	item_action(key) == "deny"
-} else := ordered_reasons(open_reviews, key)
+deny_keys := {f.key | some f in deny_findings}
 
-ordered_reasons(findings, key) := [reason(key, pair[0], pair[1]) |
-	some pair in sort({[f.code, f.message] | some f in findings; f.key == key})
+review_keys := {f.key | some f in open_reviews}
+
+item_action(key) := "deny" if {
+	key in deny_keys
+} else := "review" if {
+	key in review_keys
+} else := "allow"
+
+# The findings that make the command's action, and so its reasons.
+action_findings := deny_findings if {
+	action == "deny"
+} else := open_reviews if {
+	action == "review"
+} else := set()
+
+# Reasons ordered by item (statements in order, then the command as a
+# whole: numbers sort before strings), then code, then message, the same in
+# every engine.
+ordered_reasons(findings) := [reason(t[0], t[1], t[2]) |
+	some t in sort({[f.key, f.code, f.message] | some f in findings})
 ]
 
 reason(key, code, message) := {"code": code, "message": message, "statement": statement_index(key)} if {
@@ -89,35 +115,42 @@ reason(key, code, message) := {"code": code, "message": message, "statement": st
 } else := {"code": code, "message": message}
 
 # The index the gateway gave the statement, or its position.
-statement_index(i) := request.statements[i].index if {
-	is_number(request.statements[i].index)
+statement_index(i) := x if {
+	x := request.statements[i].index
+	is_number(x)
 } else := i
 
 # ---------------------------------------------------------------------------
 # the command
 
 action := "deny" if {
-	some k in keys
-	item_action(k) == "deny"
+	count(deny_findings) > 0
 } else := "review" if {
-	some k in keys
-	item_action(k) == "review"
+	count(open_reviews) > 0
 } else := "allow"
 
-reasons := [r | some k in keys; item_action(k) == action; some r in item_reasons(k)]
+reasons := ordered_reasons(action_findings)
 
 statements := [{
 	"index": statement_index(i),
-	"action": item_action(i),
-	"reasons": item_reasons(i),
+	"action": a,
+	"reasons": item_reasons(i, a),
 } |
 	some i, _ in request.statements
+	a := item_action(i)
 ]
+
+item_reasons(_, "allow") := []
+
+item_reasons(i, "deny") := ordered_reasons({f | some f in deny_findings; f.key == i})
+
+item_reasons(i, "review") := ordered_reasons({f | some f in open_reviews; f.key == i})
 
 # Grants that turned a review into an allow; none unless the command is
 # allowed, so a single-use grant is only spent when the command runs.
 grants_used := sort({id | some f in review_findings; id := grants.cover(f)}) if {
 	action == "allow"
+	count(review_findings) > 0
 } else := []
 
 # ---------------------------------------------------------------------------
@@ -130,6 +163,9 @@ review := {
 }
 
 reviewed := [i | some i, _ in request.statements; item_action(i) == "review"]
+
+# The tables each reviewed statement writes.
+reviewed_tables[i] := sql.written_tables(request.statements[i]) if some i in reviewed
 
 # Shell: the command line's fingerprint. SQL: verbs on the written tables,
 # unless a reviewed statement is an unbounded write or writes no named
@@ -147,19 +183,19 @@ needs_fingerprint if {
 }
 
 needs_fingerprint if {
-	some i in reviewed
-	count(sql.written_tables(request.statements[i]) - {"?"}) == 0
+	some tables in reviewed_tables
+	count(tables - {"?"}) == 0
 }
 
 needs_fingerprint if {
-	some i in reviewed
-	"?" in sql.written_tables(request.statements[i])
+	some tables in reviewed_tables
+	"?" in tables
 }
 
 statement_scope := {
 	"kind": "statement",
 	"verbs": sort({v | some i in reviewed; some v in sql.verbs(request.statements[i])}),
-	"tables": sort({t | some i in reviewed; some t in sql.written_tables(request.statements[i])}),
+	"tables": sort({t | some tables in reviewed_tables; some t in tables}),
 }
 
 fingerprint_scope(fps) := {"kind": "fingerprint", "fingerprints": sort({fp | some fp in fps; fp != ""})}

@@ -7,15 +7,17 @@ package warden.mask
 import data.warden.request
 import data.warden.settings
 
-catalog := [r | some r in data.warden.masking.rules; is_object(r); is_string(r.id)] if {
+all_ids := {r.id | some r in data.warden.masking.rules; is_string(r.id)} if {
 	is_array(data.warden.masking.rules)
-} else := []
-
-all_ids := {r.id | some r in catalog}
+} else := set()
 
 # Rules whose category is not shown in clear; a rule without a known
 # category is always applied.
-masked_for_readers := {r.id | some r in catalog; not clear_category(r)}
+masked_for_readers := {r.id |
+	some r in data.warden.masking.rules
+	is_string(r.id)
+	not clear_category(r)
+}
 
 clear_category(r) if r.category in settings.clear_value_categories
 
@@ -26,4 +28,5 @@ sees_clear_values if {
 
 rules := sort(masked_for_readers) if {
 	sees_clear_values
+	is_array(data.warden.masking.rules)
 } else := sort(all_ids)

@@ -9,7 +9,7 @@ import data.warden.settings
 is_human if input.identity.kind == "human"
 
 # Anything that is not a human is judged as an agent.
-is_agent if not is_human
+is_agent if not input.identity.kind == "human"
 
 groups := {g | some g in input.identity.groups; is_string(g)} if {
 	is_array(input.identity.groups)
@@ -64,10 +64,72 @@ shell_commands := input.command.shell.commands if {
 
 # The input is valid when nothing is wrong with it.
 #
+# `valid` is the fast check, run on every request: one pass over the
+# statements or shell commands. `problems` names what is wrong and is only
+# computed for the message of an invalid request; the two must agree
+# (valid exactly when there are no problems).
+#
 # Note: each check is a rule of its own, negated with `not rule`; a negated
 # call on a missing field (`not is_object(input.x)`) would be undefined
 # rather than true in Rego.
-valid if count(problems) == 0
+valid if {
+	input.identity.kind in {"agent", "human"}
+	is_object(input.target)
+	is_object(object.get(input.target, "labels", {}))
+	protocol_part_is_valid
+}
+
+# Exactly one of sql and shell, and its statements or commands well-formed.
+protocol_part_is_valid if {
+	is_object(input.command.sql)
+	not is_object(object.get(input.command, "shell", null))
+	statements_may_be_read
+	every s in statements {
+		statement_is_valid(s)
+	}
+}
+
+protocol_part_is_valid if {
+	is_object(input.command.shell)
+	not is_object(object.get(input.command, "sql", null))
+	shell_commands_may_be_read
+	every c in shell_commands {
+		shell_command_is_valid(c)
+	}
+}
+
+statements_may_be_read if {
+	is_array(input.command.sql.statements)
+} else if {
+	input.command.sql.parse_error != null
+}
+
+shell_commands_may_be_read if {
+	is_array(input.command.shell.commands)
+} else if {
+	input.command.shell.parse_error != null
+} else if {
+	input.command.shell.interactive == true
+}
+
+statement_is_valid(s) if {
+	is_string(s.verb)
+	is_array(object.get(s, "tables", []))
+	is_array(object.get(s, "functions", []))
+	is_array(object.get(s, "settings", []))
+	dml := object.get(s, "dml", [])
+	is_array(dml)
+	every d in dml {
+		is_string(d.verb)
+	}
+	type_name(object.get(s, "copy", null)) in {"null", "object"}
+	type_name(object.get(s, "language", null)) in {"null", "string"}
+}
+
+shell_command_is_valid(c) if {
+	is_string(c.program)
+	is_array(object.get(c, "args", []))
+}
 
 problems contains "input is not an object" if not input_is_object
 

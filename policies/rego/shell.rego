@@ -78,23 +78,27 @@ string_args(c) := [a | some a in c.args; is_string(a)] if {
 	is_array(c.args)
 } else := []
 
-written contains {"program": basename(c.program), "args": string_args(c)} if {
-	some c in request.shell_commands
+# The candidates are objects keyed by where they come from (an array:
+# the position of the simple command, then of the unwrapping), not sets of
+# objects: hashing whole objects with their arguments is costly in
+# WebAssembly, and this runs for every command line.
+written[[j]] := {"program": basename(c.program), "args": string_args(c)} if {
+	some j, c in request.shell_commands
 	is_string(c.program)
 }
 
-unwrapped contains c if some c in written
+unwrapped[k] := c if some k, c in written
 
-unwrapped contains {"program": program, "args": array.slice(c.args, j + 1, count(c.args))} if {
-	some c in written
+unwrapped[array.concat(k, ["wrapped", j])] := {"program": program, "args": array.slice(c.args, j + 1, count(c.args))} if {
+	some k, c in written
 	c.program in settings.command_wrappers
 	some j, a in c.args
 	program := basename(a)
 	program in checked_programs
 }
 
-unwrapped contains {"program": basename(a), "args": array.slice(c.args, j + 1, count(c.args))} if {
-	some c in written
+unwrapped[array.concat(k, ["exec", j])] := {"program": basename(a), "args": array.slice(c.args, j + 1, count(c.args))} if {
+	some k, c in written
 	c.program == "find"
 	some j, a in c.args
 	j > 0
@@ -103,12 +107,12 @@ unwrapped contains {"program": basename(a), "args": array.slice(c.args, j + 1, c
 
 find_exec_flags := {"-exec", "-execdir", "-ok", "-okdir"}
 
-candidates contains c if some c in unwrapped
+candidates[k] := c if some k, c in unwrapped
 
-candidates contains {"program": program, "args": array.slice(words, j + 1, count(words))} if {
-	some c in unwrapped
+candidates[array.concat(k, [script, n, j])] := {"program": program, "args": array.slice(words, j + 1, count(words))} if {
+	some k, c in unwrapped
 	some script in scripts(c)
-	some segment in split(separate(script), ";")
+	some n, segment in split(separate(script), ";")
 	words := words_of(segment)
 	some j, w in words
 	program := basename(trim(w, "$(){}"))

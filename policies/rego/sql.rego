@@ -7,97 +7,205 @@ import data.warden.request
 import data.warden.settings
 
 # ---------------------------------------------------------------------------
+# which statements need the deny rules
+#
+# These rules run for every SQL command (compiled to WebAssembly), so the
+# common case is kept cheap: plain statements are screened out once, and the
+# fields of the others are read and lower-cased once, in `info`, rather than
+# by a function per rule (functions are re-evaluated on every call, rules
+# without arguments once per evaluation).
+
+# The positions of the statements that are not plain: a SELECT, INSERT,
+# UPDATE or DELETE (node and verb agreeing) without an object type,
+# functions, settings or prepared_unknown. Every deny rule but the parse
+# error needs one of these, so for the common statements the deny rules end
+# here. plain() reads the raw fields, so a statement reported in any other
+# way (upper-case verb, missing fields) is special and gets all the rules.
+special contains i if {
+	some i, s in request.statements
+	not plain(s)
+}
+
+plain(s) if {
+	plain_nodes[s.node] == s.verb
+	s.object_type == null
+	s.functions == []
+	s.settings == []
+	not s.prepared_unknown == true
+}
+
+plain_nodes := {"SelectStmt": "select", "InsertStmt": "insert", "UpdateStmt": "update", "DeleteStmt": "delete"}
+
+# The fields of a special statement the rules look at, normalised once.
+info[i] := {
+	"verb": verb(s),
+	"node": node(s),
+	"object_type": object_type(s),
+} if {
+	some i in special
+	s := request.statements[i]
+}
+
+# ---------------------------------------------------------------------------
 # deny
 
 deny contains finding("command", "sql.parse_error", "the query could not be parsed, so it cannot be checked") if {
 	request.sql_parse_error
 }
 
-deny contains finding(i, "sql.drop", "DROP statements are not allowed") if {
-	some i, s in request.statements
-	is_drop(s)
+# Everything else is about special statements (see `special` above).
+deny contains f if {
+	count(special) > 0
+	some f in special_deny
 }
 
-deny contains finding(i, "sql.truncate", "TRUNCATE is not allowed") if {
-	some i, s in request.statements
-	is_truncate(s)
+# Statements recognised by their verb, node type or object type alone.
+special_deny contains finding(i, code, messages[code]) if {
+	some i, x in info
+	some code in deny_by_verb[x.verb]
 }
 
-deny contains finding(i, "sql.alter_system", "ALTER SYSTEM is not allowed") if {
-	some i, s in request.statements
-	is_alter_system(s)
+special_deny contains finding(i, code, messages[code]) if {
+	some i, x in info
+	some code in deny_by_node[x.node]
 }
 
-deny contains finding(i, "sql.role_management", "creating, altering or dropping roles is not allowed") if {
-	some i, s in request.statements
-	is_role_management(s)
+special_deny contains finding(i, code, messages[code]) if {
+	some i, x in info
+	some code in deny_by_object_type[x.object_type]
 }
 
-deny contains finding(i, "sql.privileges", "GRANT, REVOKE and changes of privileges or ownership are not allowed") if {
-	some i, s in request.statements
-	is_privileges(s)
+special_deny contains finding(i, "sql.drop", messages["sql.drop"]) if {
+	some i, x in info
+	startswith(x.node, "Drop")
 }
 
-deny contains finding(i, "sql.role_change", "changing the session's role or authorization is not allowed") if {
-	some i, s in request.statements
-	is_role_change(s)
+special_deny contains finding(i, "sql.create_extension", messages["sql.create_extension"]) if {
+	some i, x in info
+	x.verb == "create"
+	x.object_type == "extension"
 }
 
-deny contains finding(i, "sql.copy_program", "COPY to or from a program is not allowed") if {
-	some i, s in request.statements
-	copy_flag(s, "program")
+special_deny contains finding(i, "sql.role_change", messages["sql.role_change"]) if {
+	some i in special
+	s := request.statements[i]
+	some x in s.settings
+	is_string(x)
+	lower(x) in settings.role_settings
 }
 
-deny contains finding(i, "sql.copy_file", "COPY to or from a file on the database server is not allowed") if {
-	some i, s in request.statements
-	copy_flag(s, "file")
+# DISCARD ALL runs SET SESSION AUTHORIZATION DEFAULT. Without the statement
+# text the DISCARD is assumed to be DISCARD ALL.
+special_deny contains finding(i, "sql.role_change", messages["sql.role_change"]) if {
+	some i, x in info
+	is_discard(x)
+	not discard_other(request.statements[i])
 }
 
-deny contains finding(i, "sql.server_file_function", msg) if {
-	some i, s in request.statements
-	some f in functions(s)
+special_deny contains finding(i, code, messages[code]) if {
+	some i, x in info
+	is_copy(x)
+	some flag, code in {"program": "sql.copy_program", "file": "sql.copy_file"}
+	not request.statements[i].copy[flag] == false
+}
+
+special_deny contains finding(i, "sql.server_file_function", msg) if {
+	some i in special
+	s := request.statements[i]
+	some f in lower_strings(s.functions)
 	unqualified(f) in settings.server_file_functions
 	msg := concat("", ["the function ", f, " is not allowed: it reads or writes files on the database server"])
 }
 
-deny contains finding(i, "sql.dblink", msg) if {
-	some i, s in request.statements
-	some f in functions(s)
+special_deny contains finding(i, "sql.dblink", msg) if {
+	some i in special
+	s := request.statements[i]
+	some f in lower_strings(s.functions)
 	startswith(unqualified(f), settings.dblink_function_prefix)
 	msg := concat("", ["the function ", f, " is not allowed: dblink connects to other databases"])
 }
 
-deny contains finding(i, "sql.create_extension", "CREATE EXTENSION is not allowed") if {
-	some i, s in request.statements
-	is_create_extension(s)
-}
-
-deny contains finding(i, "sql.untrusted_language", msg) if {
-	some i, s in request.statements
-	lang := code_language(s)
+special_deny contains finding(i, "sql.untrusted_language", msg) if {
+	some i, x in info
+	carries_code(x)
+	lang := code_language(x, request.statements[i])
 	not lang in settings.trusted_languages
 	msg := concat("", ["code in the untrusted language \"", lang, "\" is not allowed"])
 }
 
-deny contains finding(i, "sql.untrusted_language", "LOAD of a server library is not allowed") if {
-	some i, s in request.statements
-	node(s) == "LoadStmt"
-}
-
-deny contains finding(i, "sql.anonymous_block", "agents may not run anonymous code blocks (DO)") if {
+special_deny contains finding(i, "sql.anonymous_block", messages["sql.anonymous_block"]) if {
 	request.is_agent
-	some i, s in request.statements
-	is_do(s)
+	some i, x in info
+	is_do(x)
 }
 
-deny contains finding(i, "sql.foreign_server", "creating or changing foreign servers, user mappings or subscriptions is not allowed") if {
-	some i, s in request.statements
-	is_foreign_server(s)
-}
-
-deny contains finding(i, "sql.unknown_prepared", "EXECUTE of a statement not prepared through the gateway is not allowed") if {
-	some i, s in request.statements
+special_deny contains finding(i, "sql.unknown_prepared", messages["sql.unknown_prepared"]) if {
+	some i in special
+	s := request.statements[i]
 	s.prepared_unknown == true
+}
+
+# The message of each code found by the rules above. (sql.untrusted_language
+# also has a message per language; this one is for LOAD.)
+messages := {
+	"sql.drop": "DROP statements are not allowed",
+	"sql.truncate": "TRUNCATE is not allowed",
+	"sql.alter_system": "ALTER SYSTEM is not allowed",
+	"sql.role_management": "creating, altering or dropping roles is not allowed",
+	"sql.privileges": "GRANT, REVOKE and changes of privileges or ownership are not allowed",
+	"sql.role_change": "changing the session's role or authorization is not allowed",
+	"sql.copy_program": "COPY to or from a program is not allowed",
+	"sql.copy_file": "COPY to or from a file on the database server is not allowed",
+	"sql.create_extension": "CREATE EXTENSION is not allowed",
+	"sql.untrusted_language": "LOAD of a server library is not allowed",
+	"sql.anonymous_block": "agents may not run anonymous code blocks (DO)",
+	"sql.foreign_server": "creating or changing foreign servers, user mappings or subscriptions is not allowed",
+	"sql.unknown_prepared": "EXECUTE of a statement not prepared through the gateway is not allowed",
+}
+
+# verb (lower case) -> codes
+deny_by_verb := {
+	"drop": {"sql.drop"},
+	"truncate": {"sql.truncate"},
+	"grant": {"sql.privileges"},
+	"revoke": {"sql.privileges"},
+}
+
+# node -> codes; every node starting with "Drop" is also sql.drop (above).
+deny_by_node := {
+	"TruncateStmt": {"sql.truncate"},
+	"AlterSystemStmt": {"sql.alter_system"},
+	"CreateRoleStmt": {"sql.role_management"},
+	"AlterRoleStmt": {"sql.role_management"},
+	"AlterRoleSetStmt": {"sql.role_management"},
+	"DropRoleStmt": {"sql.role_management"},
+	"GrantStmt": {"sql.privileges"},
+	"GrantRoleStmt": {"sql.privileges"},
+	"AlterDefaultPrivilegesStmt": {"sql.privileges"},
+	"ReassignOwnedStmt": {"sql.privileges"},
+	"CreateExtensionStmt": {"sql.create_extension"},
+	"LoadStmt": {"sql.untrusted_language"},
+	"CreateForeignServerStmt": {"sql.foreign_server"},
+	"AlterForeignServerStmt": {"sql.foreign_server"},
+	"CreateUserMappingStmt": {"sql.foreign_server"},
+	"AlterUserMappingStmt": {"sql.foreign_server"},
+	"CreateFdwStmt": {"sql.foreign_server"},
+	"AlterFdwStmt": {"sql.foreign_server"},
+	"CreateSubscriptionStmt": {"sql.foreign_server"},
+	"AlterSubscriptionStmt": {"sql.foreign_server"},
+}
+
+# object_type (lower case) -> codes
+deny_by_object_type := {
+	"system": {"sql.alter_system"},
+	"role": {"sql.role_management"},
+	"user": {"sql.role_management"},
+	"group": {"sql.role_management"},
+	"default_privileges": {"sql.privileges"},
+	"server": {"sql.foreign_server"},
+	"user_mapping": {"sql.foreign_server"},
+	"foreign_data_wrapper": {"sql.foreign_server"},
+	"subscription": {"sql.foreign_server"},
 }
 
 # ---------------------------------------------------------------------------
@@ -105,19 +213,21 @@ deny contains finding(i, "sql.unknown_prepared", "EXECUTE of a statement not pre
 
 review contains finding(i, "sql.unbounded_write", msg) if {
 	some i, s in request.statements
-	some d in dml(s)
-	d.verb in {"update", "delete"}
+	some d in s.dml
+	v := lower(d.verb)
+	v in {"update", "delete"}
 	not d.has_where == true
-	msg := unbounded_message(d.verb, d.table)
+	msg := unbounded_message(v, table_of(d))
 }
 
 # Fail closed: an UPDATE or DELETE statement for which the gateway reported
 # no data change is treated as unbounded.
 review contains finding(i, "sql.unbounded_write", msg) if {
 	some i, s in request.statements
-	verb(s) in {"update", "delete"}
-	count(dml(s)) == 0
-	msg := unbounded_message(verb(s), "?")
+	v := verb(s)
+	v in {"update", "delete"}
+	not has_dml(s)
+	msg := unbounded_message(v, "?")
 }
 
 review contains finding(i, "sql.write_in_production", "agents need an approved grant to write to production targets") if {
@@ -148,13 +258,7 @@ object_type(s) := lower(s.object_type) if {
 	is_string(s.object_type)
 } else := ""
 
-strings_of(xs) := [x | some x in xs; is_string(x)] if {
-	is_array(xs)
-} else := []
-
-functions(s) := {lower(f) | some f in strings_of(s.functions)}
-
-settings_changed(s) := {lower(x) | some x in strings_of(s.settings)}
+lower_strings(xs) := [lower(x) | some x in xs; is_string(x)]
 
 # The name after the last dot, without quotes: pg_catalog.lo_import -> lo_import.
 unqualified(f) := trim(parts[count(parts) - 1], "\"") if parts := split(f, ".")
@@ -195,116 +299,67 @@ table_name(t) := t.qualified if {
 
 # Fail closed: a statement counts as a write unless the gateway says
 # writes: false and nothing inside it writes.
-writes(s) if not s.writes == false
-
-writes(s) if count(written_tables(s)) > 0
-
-writes(s) if s.category in {"write", "ddl"}
-
-# CALL runs a procedure, which usually changes data.
-writes(s) if verb(s) == "call"
-
-is_drop(s) if verb(s) == "drop"
-
-is_drop(s) if startswith(node(s), "Drop")
-
-is_truncate(s) if verb(s) == "truncate"
-
-is_truncate(s) if node(s) == "TruncateStmt"
-
-is_alter_system(s) if object_type(s) == "system"
-
-is_alter_system(s) if node(s) == "AlterSystemStmt"
-
-is_role_management(s) if object_type(s) in {"role", "user", "group"}
-
-is_role_management(s) if node(s) in {"CreateRoleStmt", "AlterRoleStmt", "AlterRoleSetStmt", "DropRoleStmt"}
-
-is_privileges(s) if verb(s) in {"grant", "revoke"}
-
-is_privileges(s) if object_type(s) == "default_privileges"
-
-is_privileges(s) if node(s) in {"GrantStmt", "GrantRoleStmt", "AlterDefaultPrivilegesStmt", "ReassignOwnedStmt"}
-
-is_role_change(s) if {
-	some x in settings_changed(s)
-	x in settings.role_settings
+writes(s) if {
+	not s.writes == false
+} else if {
+	s.category == "write"
+} else if {
+	s.category == "ddl"
+} else if {
+	# CALL runs a procedure, which usually changes data.
+	verb(s) == "call"
+} else if {
+	has_dml(s)
+} else if {
+	some t in s.tables
+	t.access == "write"
 }
 
-# DISCARD ALL runs SET SESSION AUTHORIZATION DEFAULT. Without the statement
-# text the DISCARD is assumed to be DISCARD ALL.
-is_role_change(s) if {
-	is_discard(s)
-	not discard_other(s)
-}
+# (The input checks made dml and tables arrays of objects, when present.)
+has_dml(s) if count(s.dml) > 0
 
-is_discard(s) if verb(s) == "discard"
+is_discard(x) if x.verb == "discard"
 
-is_discard(s) if node(s) == "DiscardStmt"
+is_discard(x) if x.node == "DiscardStmt"
 
 discard_other(s) if {
 	is_string(s.text)
 	not regex.match(`(?i)\ball\b`, s.text)
 }
 
-is_copy(s) if verb(s) == "copy"
+is_copy(x) if x.verb == "copy"
 
-is_copy(s) if node(s) == "CopyStmt"
+is_copy(x) if x.node == "CopyStmt"
 
-# Fail closed: a COPY whose copy details are missing counts as both.
-copy_flag(s, flag) if {
-	is_copy(s)
-	not s.copy[flag] == false
+is_do(x) if x.verb == "do"
+
+is_do(x) if x.node == "DoStmt"
+
+is_function_definition(x) if x.node == "CreateFunctionStmt"
+
+is_function_definition(x) if {
+	x.verb == "create"
+	x.object_type in {"function", "procedure"}
 }
 
-is_create_extension(s) if node(s) == "CreateExtensionStmt"
+is_language_definition(x) if x.node == "CreatePLangStmt"
 
-is_create_extension(s) if {
-	verb(s) == "create"
-	object_type(s) == "extension"
-}
-
-is_do(s) if verb(s) == "do"
-
-is_do(s) if node(s) == "DoStmt"
-
-is_function_definition(s) if node(s) == "CreateFunctionStmt"
-
-is_function_definition(s) if {
-	verb(s) == "create"
-	object_type(s) in {"function", "procedure"}
-}
-
-is_language_definition(s) if node(s) == "CreatePLangStmt"
-
-is_language_definition(s) if {
-	verb(s) == "create"
-	object_type(s) == "language"
+is_language_definition(x) if {
+	x.verb == "create"
+	x.object_type == "language"
 }
 
 # The language of a statement that carries code. DO defaults to plpgsql as
 # in PostgreSQL; a function or language definition without a language is
 # judged as "unknown" (untrusted).
-code_language(s) := lower(s.language) if {
-	carries_code(s)
+code_language(x, s) := lower(s.language) if {
 	is_string(s.language)
 } else := "plpgsql" if {
-	is_do(s)
-} else := "unknown" if {
-	carries_code(s)
-}
+	is_do(x)
+} else := "unknown"
 
-carries_code(s) if is_do(s)
+carries_code(x) if is_do(x)
 
-carries_code(s) if is_function_definition(s)
+carries_code(x) if is_function_definition(x)
 
-carries_code(s) if is_language_definition(s)
-
-is_foreign_server(s) if object_type(s) in {"server", "user_mapping", "foreign_data_wrapper", "subscription"}
-
-is_foreign_server(s) if node(s) in {
-	"CreateForeignServerStmt", "AlterForeignServerStmt",
-	"CreateUserMappingStmt", "AlterUserMappingStmt",
-	"CreateFdwStmt", "AlterFdwStmt",
-	"CreateSubscriptionStmt", "AlterSubscriptionStmt",
-}
+carries_code(x) if is_language_definition(x)

@@ -107,3 +107,36 @@ test_optional_parts_may_be_missing if {
 	e := lib.decide(object.union(valid, {"target": {"name": "x", "protocol": "postgres", "labels": {}}}))
 	e.action == "allow"
 }
+
+# request.valid (the fast check) and request.problems (the message) are two
+# codings of the same rules: they must agree on every input.
+test_valid_agrees_with_problems if {
+	inputs := [
+		valid,
+		{},
+		"x",
+		object.remove(valid, ["target"]),
+		object.union(valid, {"identity": {"kind": "service"}}),
+		object.union(valid, {"target": {"labels": ["production"]}}),
+		object.union(valid, {"command": {"shell": {"interactive": true, "commands": []}}}),
+		json.patch(valid, [{"op": "remove", "path": "/command/sql/statements"}]),
+		json.patch(valid, [{"op": "add", "path": "/command/sql/parse_error", "value": "x"}, {"op": "remove", "path": "/command/sql/statements"}]),
+		json.patch(valid, [{"op": "add", "path": "/command/sql/statements/-", "value": {"index": 1}}]),
+		json.patch(valid, [{"op": "add", "path": "/command/sql/statements/0/dml", "value": [{"table": "t"}]}]),
+		json.patch(valid, [{"op": "add", "path": "/command/sql/statements/0/tables", "value": null}]),
+		json.patch(valid, [{"op": "add", "path": "/command/sql/statements/0/copy", "value": "x"}]),
+		json.patch(valid, [{"op": "add", "path": "/command/sql/statements/0/language", "value": null}]),
+		lib.line(["ls"]),
+		lib.interactive_input(lib.agent, lib.production_host),
+		json.patch(lib.line(["ls"]), [{"op": "remove", "path": "/command/shell/commands"}]),
+		json.patch(lib.line(["ls"]), [{"op": "add", "path": "/command/shell/parse_error", "value": "x"}, {"op": "remove", "path": "/command/shell/commands"}]),
+		json.patch(lib.line(["ls"]), [{"op": "add", "path": "/command/shell/commands/-", "value": {"program": "rm", "args": "-rf /"}}]),
+	]
+	every inp in inputs {
+		ok := {true | data.warden.request.valid with input as inp}
+		problems := data.warden.request.problems with input as inp
+		is_valid := count(ok) == 1
+		no_problems := count(problems) == 0
+		is_valid == no_problems
+	}
+}
