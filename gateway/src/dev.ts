@@ -36,6 +36,8 @@ export async function devConfig(logger: Logger): Promise<Config> {
     gateway: { id: 'warden-dev' },
     log: { level: 'info' },
     admin: { listen: '127.0.0.1:8181' },
+    endpoints: [],
+    targets: [],
     policy: {
       entrypoint: 'warden/decision',
       bundle: { path: bundle, poll_seconds: 5, long_poll_seconds: 0 },

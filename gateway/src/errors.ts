@@ -11,7 +11,13 @@ export type ErrorCode =
   | 'bundle.build'
   | 'policy.unavailable'
   | 'policy.evaluation'
-  | 'opa.unavailable';
+  | 'opa.unavailable'
+  | 'identity.invalid_token'
+  | 'identity.expired'
+  | 'identity.unavailable'
+  | 'target.not_found'
+  | 'target.forbidden'
+  | 'target.unavailable';
 
 export class WardenError extends Error {
   readonly code: ErrorCode;

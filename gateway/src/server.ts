@@ -1,7 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { adapterFor } from './adapters/registry.js';
 import { readSecret } from './config/load.js';
 import type { Config } from './config/schema.js';
+import type { Listening } from './core/adapter.js';
+import { GatewayCore } from './core/gateway-core.js';
+import { IdentityVerifier } from './identity/verifier.js';
 import { httpLogger } from './log.js';
 import type { VerificationKey } from './policy/bundle-signature.js';
 import type { BundleSource } from './policy/bundle-source.js';
@@ -15,6 +19,8 @@ export interface Gateway {
   engine: PolicyEngine;
   admin: FastifyInstance | null;
   adminUrl: string | null;
+  /** Bound address (host:port) of each configured endpoint, in configuration order. */
+  endpoints: string[];
   close(): Promise<void>;
 }
 
@@ -43,7 +49,42 @@ async function bundleSource(config: Config): Promise<BundleSource> {
   };
 }
 
-/** Starts the policy engine, its bundle watcher and the admin API. */
+/** Starts every configured endpoint with its protocol's adapter; an unknown protocol stops startup. */
+async function startEndpoints(
+  config: Config,
+  engine: PolicyEngine,
+  logger: Logger,
+): Promise<Listening[]> {
+  for (const [i, t] of config.targets.entries()) adapterFor(t.protocol, `targets[${i}].protocol`);
+  const adapters = config.endpoints.map((e, i) =>
+    adapterFor(e.protocol, `endpoints[${i}].protocol`),
+  );
+  if (adapters.length === 0 || !config.identity) return [];
+  const identity = config.identity;
+  const secret = identity.introspection?.client_secret;
+  const verifier = new IdentityVerifier(identity, {
+    ...(secret
+      ? { clientSecret: await readSecret(secret, 'identity.introspection.client_secret') }
+      : {}),
+  });
+  const core = new GatewayCore({
+    engine,
+    verifier,
+    targets: config.targets,
+    logger,
+    onTokenExpiry: identity.on_expiry,
+  });
+  for (const adapter of new Set(adapters)) await adapter.prepare();
+  const listening: Listening[] = [];
+  for (const [i, endpoint] of config.endpoints.entries()) {
+    const l = await adapters[i]!.serve(endpoint, core, logger);
+    logger.info({ protocol: endpoint.protocol, address: l.address }, 'endpoint listening');
+    listening.push(l);
+  }
+  return listening;
+}
+
+/** Starts the policy engine, its bundle watcher, the endpoints and the admin API. */
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
   const verification = await verificationKey(config);
   if (!verification)
@@ -63,6 +104,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   await watcher.start();
   if (!engine.status().ready)
     logger.error('no valid policy bundle: every command will be denied until one loads');
+
+  const listening = await startEndpoints(config, engine, logger);
 
   let admin: FastifyInstance | null = null;
   let adminUrl: string | null = null;
@@ -85,7 +128,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     engine,
     admin,
     adminUrl,
+    endpoints: listening.map((l) => l.address),
     async close() {
+      await Promise.all(listening.map((l) => l.close()));
       await watcher.stop();
       await admin?.close();
       decisionLog.flush();

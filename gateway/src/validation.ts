@@ -3,7 +3,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { type ErrorCode, WardenError } from './errors.js';
 
 /** A string from a fixed set, as a plain JSON Schema enum (so errors can list the choices). */
-export const oneOf = <T extends string>(values: readonly T[], options: SchemaOptions = {}) =>
+export const oneOf = <const T extends string>(values: readonly T[], options: SchemaOptions = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
 import { WardenError } from '../errors.js';
+import { checkIdentityConfig } from '../identity/config.js';
 import { validator } from '../validation.js';
 import { type Config, ConfigSchema, type SecretRef } from './schema.js';
 
@@ -27,6 +28,24 @@ export function parseConfig(text: string, where: string, baseDir: string): Confi
   if (dest !== 'stdout' && dest !== 'off') config.policy.decision_logs.destination = abs(dest);
   const key = config.policy.verification?.key;
   if (key && 'file' in key) key.file = abs(key.file);
+  for (const t of config.targets) {
+    for (const ref of [t.credentials.password, t.tls.ca])
+      if (ref && 'file' in ref) ref.file = abs(ref.file);
+  }
+  for (const e of config.endpoints) {
+    for (const ref of [e.tls?.cert, e.tls?.key]) if (ref && 'file' in ref) ref.file = abs(ref.file);
+  }
+  if (config.identity) {
+    const secret = config.identity.introspection?.client_secret;
+    if (secret && 'file' in secret) secret.file = abs(secret.file);
+    checkIdentityConfig(config.identity, `${where}: identity`);
+  }
+  if (config.endpoints.length > 0 && !config.identity) {
+    throw new WardenError(
+      'config.invalid',
+      `${where}: identity: is required when endpoints are configured`,
+    );
+  }
   return config;
 }
 

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { IdentityConfigSchema } from '../identity/config.js';
 import { SIGNING_ALGORITHMS } from '../policy/bundle-signature.js';
 import { oneOf } from '../validation.js';
 
@@ -32,6 +33,58 @@ const BundleSourceSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const Address = Type.String({ pattern: '^[^\\s]+:\\d{1,5}$', description: 'host:port' });
+
+export const EndpointSchema = Type.Object(
+  {
+    protocol: Type.String({
+      minLength: 1,
+      description: 'a registered protocol adapter, e.g. postgres',
+    }),
+    listen: Listen,
+    tls: Type.Optional(
+      Type.Object({ cert: SecretRef, key: SecretRef }, { additionalProperties: false }),
+    ),
+    allow_plaintext_on_loopback: Type.Boolean({
+      default: false,
+      description: 'accept tokens without TLS from loopback clients (development only)',
+    }),
+    max_message_bytes: Type.Integer({ minimum: 1024, maximum: 1073741824, default: 67108864 }),
+  },
+  { additionalProperties: false },
+);
+export type EndpointConfig = Static<typeof EndpointSchema>;
+
+export const TargetSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }),
+    protocol: Type.String({ minLength: 1 }),
+    address: Address,
+    database: Type.Optional(Type.String({ minLength: 1 })),
+    labels: Type.Record(Type.String(), Type.String(), { default: {} }),
+    allowed_groups: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'only identities in one of these groups may open sessions',
+      }),
+    ),
+    tls: Type.Object(
+      {
+        mode: oneOf(['disable', 'require', 'verify-ca', 'verify-full'], { default: 'verify-full' }),
+        ca: Type.Optional(SecretRef),
+        servername: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    credentials: Type.Object(
+      { username: Type.String({ minLength: 1 }), password: Type.Optional(SecretRef) },
+      { additionalProperties: false },
+    ),
+    connect_timeout_seconds: Type.Number({ minimum: 0.1, maximum: 300, default: 10 }),
+  },
+  { additionalProperties: false },
+);
+export type TargetConfig = Static<typeof TargetSchema>;
+
 export const ConfigSchema = Type.Object(
   {
     gateway: Type.Object(
@@ -50,6 +103,9 @@ export const ConfigSchema = Type.Object(
       { listen: Type.Union([Listen, Type.Literal('off')], { default: '127.0.0.1:8181' }) },
       { additionalProperties: false, default: {} },
     ),
+    identity: Type.Optional(IdentityConfigSchema),
+    endpoints: Type.Array(EndpointSchema, { default: [] }),
+    targets: Type.Array(TargetSchema, { default: [] }),
     policy: Type.Object(
       {
         entrypoint: Type.String({ default: 'warden/decision' }),

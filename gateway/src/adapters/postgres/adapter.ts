@@ -1,0 +1,51 @@
+import { createServer, type Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import { readSecret } from '../../config/load.js';
+import type { ProtocolAdapter } from '../../core/adapter.js';
+import { CancelKeys } from './cancel-keys.js';
+import { type PostgresContext, serveClient } from './connection.js';
+import { createSqlSession, prepareSqlAnalysis } from './sql-session.js';
+
+/** The PostgreSQL endpoint: see README.md in this folder. */
+export const postgresAdapter: ProtocolAdapter = {
+  protocol: 'postgres',
+
+  prepare: prepareSqlAnalysis,
+
+  async serve(endpoint, core, logger) {
+    const tls = endpoint.tls
+      ? createSecureContext({
+          cert: await readSecret(endpoint.tls.cert, 'endpoints.tls.cert'),
+          key: await readSecret(endpoint.tls.key, 'endpoints.tls.key'),
+        })
+      : null;
+    const ctx: PostgresContext = {
+      core,
+      endpoint,
+      tls,
+      cancelKeys: new CancelKeys(),
+      newSqlSession: createSqlSession,
+      logger: logger.child({ adapter: 'postgres' }),
+    };
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      void serveClient(socket, ctx);
+    });
+    const [host, port] = endpoint.listen.split(/:(?=\d+$)/);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port: Number(port) }, resolve);
+    });
+    const bound = server.address() as { address: string; port: number };
+    return {
+      address: `${bound.address}:${bound.port}`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          for (const s of sockets) s.destroy();
+        }),
+    };
+  },
+};

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { readSecret } from '../config/load.js';
+import type { TargetConfig } from '../config/schema.js';
+import { WardenError } from '../errors.js';
+import type { PolicyEngine } from '../policy/engine.js';
+import type { Command } from '../policy/input.js';
+import { SessionInputEncoder } from '../policy/input.js';
+import { verdictMessage } from './messages.js';
+import type {
+  ClientInfo,
+  Core,
+  CoreSession,
+  Principal,
+  ResolvedTarget,
+  TokenVerifier,
+  Verdict,
+} from './types.js';
+
+export interface CoreOptions {
+  engine: PolicyEngine;
+  verifier: TokenVerifier;
+  targets: TargetConfig[];
+  logger: Logger;
+  /** What happens when a session's token expires: refuse new commands, or also close the session. */
+  onTokenExpiry: 'close' | 'reauthenticate';
+}
+
+/** Identity, targets and policy for every protocol adapter. */
+export class GatewayCore implements Core {
+  readonly #o: CoreOptions;
+  readonly #targets: Map<string, TargetConfig>;
+
+  constructor(options: CoreOptions) {
+    this.#o = options;
+    this.#targets = new Map(options.targets.map((t) => [t.name, t]));
+  }
+
+  authenticate(token: string, _client: ClientInfo): Promise<Principal> {
+    return this.#o.verifier.verify(token);
+  }
+
+  async openSession(
+    principal: Principal,
+    targetName: string,
+    client: ClientInfo,
+  ): Promise<CoreSession> {
+    const config = this.#targets.get(targetName);
+    if (!config || config.protocol !== client.protocol) {
+      throw new WardenError(
+        'target.not_found',
+        `no ${client.protocol} target named "${targetName}"`,
+      );
+    }
+    const allowed = config.allowed_groups;
+    if (allowed && !principal.identity.groups.some((g) => allowed.includes(g))) {
+      throw new WardenError('target.forbidden', `you may not use the target "${targetName}"`);
+    }
+    const target = await resolveTarget(config);
+    const session = new Session(principal, target, client, this.#o);
+    this.#o.logger.info(
+      {
+        session: session.id,
+        subject: principal.identity.subject,
+        kind: principal.identity.kind,
+        target: target.name,
+        client: client.address,
+      },
+      'session opened',
+    );
+    return session;
+  }
+}
+
+/** Reads the target's secrets now, so a rotated credential is used by every new session. */
+async function resolveTarget(t: TargetConfig): Promise<ResolvedTarget> {
+  const [host, port] = t.address.split(/:(?=\d+$)/);
+  return {
+    name: t.name,
+    protocol: t.protocol,
+    labels: t.labels,
+    host: host!,
+    port: Number(port),
+    database: t.database ?? null,
+    username: t.credentials.username,
+    password: t.credentials.password
+      ? await readSecret(t.credentials.password, `targets.${t.name}.credentials.password`)
+      : null,
+    tls: {
+      mode: t.tls.mode,
+      ca: t.tls.ca ? await readSecret(t.tls.ca, `targets.${t.name}.tls.ca`) : null,
+      servername: t.tls.servername ?? null,
+    },
+  };
+}
+
+class Session implements CoreSession {
+  readonly id = randomUUID();
+  readonly target: ResolvedTarget;
+  readonly #principal: Principal;
+  readonly #encoder: SessionInputEncoder;
+  readonly #o: CoreOptions;
+  #closed = false;
+  #commands = 0;
+  #denied = 0;
+
+  constructor(
+    principal: Principal,
+    target: ResolvedTarget,
+    client: ClientInfo,
+    options: CoreOptions,
+  ) {
+    this.target = target;
+    this.#principal = principal;
+    this.#o = options;
+    this.#encoder = new SessionInputEncoder(
+      principal.identity,
+      { name: target.name, protocol: target.protocol, labels: target.labels },
+      { id: this.id, client_address: client.address, started: new Date().toISOString() },
+    );
+  }
+
+  decide(command: Command): Verdict {
+    this.#commands++;
+    const now = Date.now();
+    const expiresAt = this.#principal.expiresAt;
+    if (expiresAt !== null && now >= expiresAt) {
+      this.#denied++;
+      return {
+        action: 'deny',
+        decisionId: '',
+        reasons: [
+          {
+            code: 'identity.expired',
+            message: 'your access token has expired; reconnect with a fresh token',
+          },
+        ],
+        message: 'your access token has expired; reconnect with a fresh token',
+        maskRules: [],
+        endSession: this.#o.onTokenExpiry === 'close',
+      };
+    }
+    const decision = this.#o.engine.decideJson(this.#encoder.encode(command, [], now));
+    if (decision.action !== 'allow') this.#denied++;
+    return {
+      action: decision.action,
+      decisionId: decision.id,
+      reasons: decision.reasons,
+      message: decision.action === 'allow' ? '' : verdictMessage(decision),
+      maskRules: decision.mask.rules,
+      endSession: false,
+    };
+  }
+
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#o.logger.info(
+      {
+        session: this.id,
+        target: this.target.name,
+        commands: this.#commands,
+        denied: this.#denied,
+        reason,
+      },
+      'session closed',
+    );
+  }
+}
