@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +159,12 @@ export class PostgresServer {
     } finally {
       await client.end();
     }
+  }
+
+  /** How many logins over TCP the server has authorized so far (from its log; needs log_connections). */
+  async tcpLogins(): Promise<number> {
+    const log = await readFile(join(this.dir, 'postgres.log'), 'utf8');
+    return (log.match(/connection authorized: user=warden_/g) ?? []).length;
   }
 
   async stop(): Promise<void> {
