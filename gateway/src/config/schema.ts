@@ -50,6 +50,12 @@ export const EndpointSchema = Type.Object(
       description: 'accept tokens without TLS from loopback clients (development only)',
     }),
     max_message_bytes: Type.Integer({ minimum: 1024, maximum: 1073741824, default: 67108864 }),
+    startup_timeout_seconds: Type.Number({
+      minimum: 0.1,
+      maximum: 600,
+      default: 30,
+      description: 'a client must finish TLS and login within this time',
+    }),
   },
   { additionalProperties: false },
 );

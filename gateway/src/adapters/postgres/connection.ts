@@ -83,8 +83,12 @@ export async function serveClient(raw: Socket, ctx: PostgresContext): Promise<vo
   };
   // The socket errors go to: the TLS socket once the handshake is done.
   const conn = { socket: raw };
+  const timeout = setTimeout(
+    () => conn.socket.destroy(),
+    ctx.endpoint.startup_timeout_seconds * 1000,
+  );
   try {
-    const started = await startup(conn, ctx, client);
+    const started = await startup(conn, ctx, client).finally(() => clearTimeout(timeout));
     if (!started) return;
     const { socket, session, leftover, database, parameters } = started;
     let upstream: UpstreamConnection;
