@@ -229,6 +229,24 @@ describe('PostgreSQL endpoint with real clients, a real server and a real OpenID
       }
     });
 
+    test('notices reach the client', async () => {
+      await stack.pg.sql(
+        `CREATE OR REPLACE FUNCTION shout(t text) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'shout: %', t; RETURN 1; END $$`,
+        stack.pg.database,
+      );
+      const client = new pg.Client(stack.pgOptions('app-db', token));
+      await client.connect();
+      try {
+        const notice = new Promise<string>((resolve) =>
+          client.on('notice', (n) => resolve(n.message)),
+        );
+        await client.query("SELECT shout('hello')");
+        assert.equal(await notice, 'shout: hello');
+      } finally {
+        await client.end();
+      }
+    });
+
     test('notifications reach the client', async () => {
       const listener = new pg.Client(stack.pgOptions('app-db', token));
       await listener.connect();
@@ -359,6 +377,8 @@ describe('PostgreSQL endpoint with real clients, a real server and a real OpenID
 
   describe('random traffic (property-based)', () => {
     test('random bytes at the listener: always an error or a close, never a login upstream, never a crash', async () => {
+      const bystander = new pg.Client(stack.pgOptions('app-db', token));
+      await bystander.connect();
       const before = await stack.pg.tcpLogins();
       await fc.assert(
         fc.asyncProperty(
@@ -380,6 +400,12 @@ describe('PostgreSQL endpoint with real clients, a real server and a real OpenID
         { numRuns: 60 },
       );
       assert.equal(await stack.pg.tcpLogins(), before, 'no login reached PostgreSQL');
+      assert.equal(
+        (await bystander.query('SELECT 1 AS ok')).rows[0].ok,
+        1,
+        'a session open meanwhile is unaffected',
+      );
+      await bystander.end();
       assert.match((await psql('app-db', ['SELECT 1 AS alive'])).out, /alive/);
     });
 

@@ -26,14 +26,20 @@ export interface DecisionLogOptions {
 
 export interface DecisionSink {
   write(line: string): unknown;
+  flush?(): void;
   flushSync?(): void;
 }
+
+/** Decision lines are written in batches of this many bytes, and at least this often. */
+export const FLUSH_BYTES = 4096;
+export const FLUSH_MS = 1000;
 
 export class DecisionLog {
   readonly #sink: DecisionSink | null;
   readonly #erase: string[][];
   readonly #labelsJson: string;
   readonly #erasedJson: string;
+  readonly #timer: NodeJS.Timeout | null = null;
 
   constructor(options: DecisionLogOptions, sink?: DecisionSink) {
     this.#sink =
@@ -44,7 +50,10 @@ export class DecisionLog {
             dest: options.destination === 'stdout' ? 1 : options.destination,
             sync: false,
             mkdir: true,
+            minLength: FLUSH_BYTES,
           }));
+    const sinkRef = this.#sink;
+    if (sinkRef?.flush) this.#timer = setInterval(() => sinkRef.flush?.(), FLUSH_MS).unref();
     this.#erase = options.erase.map((p) =>
       p
         .replace(/^\/input\/?/, '')
@@ -72,7 +81,9 @@ export class DecisionLog {
     );
   }
 
+  /** Writes out everything buffered, synchronously (at shutdown). */
   flush(): void {
+    if (this.#timer) clearInterval(this.#timer);
     this.#sink?.flushSync?.();
   }
 }
