@@ -91,6 +91,7 @@ async function resolveTarget(t: TargetConfig): Promise<ResolvedTarget> {
       ca: t.tls.ca ? await readSecret(t.tls.ca, `targets.${t.name}.tls.ca`) : null,
       servername: t.tls.servername ?? null,
     },
+    connectTimeoutMs: t.connect_timeout_seconds * 1000,
   };
 }
 

@@ -65,4 +65,5 @@ export interface ResolvedTarget {
     ca: string | null;
     servername: string | null;
   };
+  connectTimeoutMs: number;
 }

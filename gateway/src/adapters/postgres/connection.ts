@@ -148,7 +148,7 @@ function upstreamOptions(session: CoreSession, endpoint: EndpointConfig): Upstre
       ...(t.tls.ca ? { ca: t.tls.ca } : {}),
       ...(t.tls.servername ? { servername: t.tls.servername } : {}),
     },
-    connectTimeoutMs: 10_000,
+    connectTimeoutMs: t.connectTimeoutMs,
     maxMessageBytes: endpoint.max_message_bytes,
   };
 }
@@ -278,7 +278,6 @@ class Relay {
   readonly #tracker = new ResponseTracker();
   readonly #toUpstream = new OutputBatch();
   readonly #toClient = new OutputBatch();
-  #status: TransactionStatus = 'I';
   #done!: () => void;
   #ended = false;
 
@@ -294,7 +293,6 @@ class Relay {
     this.#session = session;
     this.#ctx = ctx;
     this.#sql = ctx.newSqlSession();
-    this.#status = upstream.status;
     this.#fromClient = new FrameReader(ctx.endpoint.max_message_bytes);
     this.#fromUpstream = upstream.reader;
     if (leftover.length > 0) this.#fromClient.push(leftover);
@@ -432,7 +430,6 @@ class Relay {
             errorResponse({ severity: 'ERROR', code: '42501', message: d.message }),
           );
         } else {
-          if (d.kind === 'ready') this.#status = String.fromCharCode(d.status) as TransactionStatus;
           this.#toClient.add(f.raw);
         }
       }
