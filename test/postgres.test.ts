@@ -238,7 +238,7 @@ describe('PostgreSQL endpoint with real clients, a real server and a real OpenID
       await client.connect();
       try {
         const notice = new Promise<string>((resolve) =>
-          client.on('notice', (n) => resolve(n.message)),
+          client.on('notice', (n) => resolve(n.message ?? '')),
         );
         await client.query("SELECT shout('hello')");
         assert.equal(await notice, 'shout: hello');
