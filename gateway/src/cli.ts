@@ -6,7 +6,8 @@ import { buildBundle } from '../../bundle-builder/src/build.js';
 import { BundleServer } from '../../bundle-builder/src/server.js';
 import { BundleWatch } from '../../bundle-builder/src/watch.js';
 import { loadConfig } from './config/load.js';
-import { devConfig } from './dev.js';
+import { devToken } from './dev/token.js';
+import { startDevEnvironment } from './dev.js';
 import { WardenError } from './errors.js';
 import { createLogger } from './log.js';
 import { readBundlePath } from './policy/bundle-files.js';
@@ -14,7 +15,7 @@ import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './policy/bundle-signa
 import { DecisionLog } from './policy/decision-log.js';
 import { PolicyEngine } from './policy/engine.js';
 import { clock, type PolicyInput } from './policy/input.js';
-import { startGateway, VERSION } from './server.js';
+import { type Gateway, startGateway, VERSION } from './server.js';
 
 const algorithmOption = () =>
   new Option('--signing-alg <alg>', 'signature algorithm')
@@ -41,15 +42,41 @@ export async function main(argv: string[]): Promise<void> {
       if (!opts.config && !opts.dev)
         throw new WardenError('config.invalid', 'give --config <file> or --dev');
       const bootLogger = createLogger('info');
-      const config = opts.config ? await loadConfig(opts.config) : await devConfig(bootLogger);
+      const dev = opts.config ? null : await startDevEnvironment(bootLogger);
+      const config = dev ? dev.config : await loadConfig(opts.config!);
       const logger = createLogger(config.log.level);
-      const gateway = await startGateway(config, logger);
-      onShutdown(gateway.close);
+      let gateway: Gateway;
+      try {
+        gateway = await startGateway(config, logger);
+      } catch (err) {
+        await dev?.close();
+        if (dev && (err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+          throw new WardenError(
+            'config.invalid',
+            `${(err as Error).message} (set WARDEN_DEV_PG_PORT or WARDEN_DEV_ADMIN_PORT to use other ports)`,
+          );
+        throw err;
+      }
+      onShutdown(async () => {
+        await gateway.close();
+        await dev?.close();
+      });
       const status = gateway.engine.status();
       process.stderr.write(
         `warden ${VERSION} running: policy revision ${status.revision ?? '(none: denying everything)'}; ` +
           `admin API ${gateway.adminUrl ?? 'off'}; decision log ${config.policy.decision_logs.destination}\n`,
       );
+      if (dev) process.stdout.write(await dev.ready(process.pid));
+    });
+
+  program
+    .command('dev')
+    .description('the development demo started by `npm start` (warden start --dev)')
+    .command('token')
+    .description("print an access token from the running demo's development token issuer")
+    .option('--human', "a human's token (demo-human, groups engineers) instead of the agent's")
+    .action(async (opts: { human?: boolean }) => {
+      process.stdout.write(`${await devToken(opts.human ? 'human' : 'agent')}\n`);
     });
 
   const config = program.command('config').description('configuration tools');
