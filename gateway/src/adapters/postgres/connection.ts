@@ -17,7 +17,6 @@ import {
   readyForQuery,
   SSL_ACCEPT,
   SSL_REFUSE,
-  type TransactionStatus,
 } from './codec/backend.js';
 import { type Frame, FrameError, FrameReader } from './codec/frames.js';
 import {
