@@ -30,7 +30,7 @@ import {
 import { OutputBatch } from './output.js';
 import { ResponseTracker } from './response-tracker.js';
 import { readChunk } from './socket-reads.js';
-import type { SqlSession } from './sql-session.js';
+import type { AnalyzedSql, SqlSession } from './sql-session.js';
 import {
   cancelUpstream,
   connectUpstream,
@@ -347,34 +347,16 @@ class Relay {
   /** Returns false when the session must stop reading. */
   #fromClientMessage(f: Frame): boolean {
     switch (f.type) {
-      case Frontend.Query: {
-        const analyzed = this.#sql.query(decodeQuery(f.body));
-        const verdict = this.#session.decide(analyzed.command);
-        if (verdict.endSession) throw new Fatal({ code: '28000', message: verdict.message });
-        if (verdict.action === 'allow') {
-          analyzed.apply();
-          this.#toUpstream.add(f.raw);
-          this.#tracker.expect({ kind: 'query', denial: null });
-        } else {
-          this.#toUpstream.add(DENIED_QUERY);
-          this.#tracker.expect({ kind: 'query', denial: verdict.message });
-        }
-        return true;
-      }
+      case Frontend.Query:
+        return this.#judge(
+          this.#sql.query(decodeQuery(f.body)),
+          f.raw,
+          'query',
+          () => DENIED_QUERY,
+        );
       case Frontend.Parse: {
         const { name, query } = decodeParse(f.body);
-        const analyzed = this.#sql.parse(name, query);
-        const verdict = this.#session.decide(analyzed.command);
-        if (verdict.endSession) throw new Fatal({ code: '28000', message: verdict.message });
-        if (verdict.action === 'allow') {
-          analyzed.apply();
-          this.#toUpstream.add(f.raw);
-          this.#tracker.expect({ kind: 'parse', denial: null });
-        } else {
-          this.#toUpstream.add(deniedParse(name));
-          this.#tracker.expect({ kind: 'parse', denial: verdict.message });
-        }
-        return true;
+        return this.#judge(this.#sql.parse(name, query), f.raw, 'parse', () => deniedParse(name));
       }
       case Frontend.Bind:
         return this.#forward(f, { kind: 'bind' });
@@ -411,6 +393,22 @@ class Relay {
       default:
         throw new FrameError(`unexpected message type 0x${f.type.toString(16)}`);
     }
+  }
+
+  /** Sends the client's message when the policy allows it, else the statement that fails in its place. */
+  #judge(
+    analyzed: AnalyzedSql,
+    raw: Buffer,
+    kind: 'query' | 'parse',
+    replacement: () => Buffer,
+  ): boolean {
+    const verdict = this.#session.decide(analyzed.command);
+    if (verdict.endSession) throw new Fatal({ code: '28000', message: verdict.message });
+    const allowed = verdict.action === 'allow';
+    if (allowed) analyzed.apply();
+    this.#toUpstream.add(allowed ? raw : replacement());
+    this.#tracker.expect({ kind, denial: allowed ? null : verdict.message });
+    return true;
   }
 
   #forward(f: Frame, expect: Parameters<ResponseTracker['expect']>[0]): boolean {
