@@ -17,10 +17,11 @@ import data.warden.settings
 
 # The positions of the statements that are not plain: a SELECT, INSERT,
 # UPDATE or DELETE (node and verb agreeing) without an object type,
-# functions, settings or prepared_unknown. Every deny rule but the parse
-# error needs one of these, so for the common statements the deny rules end
-# here. plain() reads the raw fields, so a statement reported in any other
-# way (upper-case verb, missing fields) is special and gets all the rules.
+# functions, settings or prepared_unknown, and not of category dcl. Every
+# deny rule but the parse error needs one of these, so for the common
+# statements the deny rules end here. plain() reads the raw fields, so a
+# statement reported in any other way (upper-case verb, missing fields) is
+# special and gets all the rules.
 special contains i if {
 	some i, s in request.statements
 	not plain(s)
@@ -29,6 +30,7 @@ special contains i if {
 plain(s) if {
 	plain_nodes[s.node] == s.verb
 	s.object_type == null
+	s.category != "dcl"
 	s.functions == []
 	s.settings == []
 	not s.prepared_unknown == true
@@ -41,6 +43,7 @@ info[i] := {
 	"verb": verb(s),
 	"node": node(s),
 	"object_type": object_type(s),
+	"category": category(s),
 } if {
 	some i in special
 	s := request.statements[i]
@@ -58,6 +61,23 @@ deny contains f if {
 	count(special) > 0
 	some f in special_deny
 }
+
+deny contains f if {
+	count(special) > 0
+	some f in dcl_deny
+}
+
+# Fail closed on privileges: a statement of category dcl (GRANT, REVOKE,
+# roles, ALTER ... OWNER TO, ALTER TABLE ... ROW LEVEL SECURITY, CREATE/ALTER
+# POLICY, SECURITY LABEL, ...) that no rule of special_deny denies is denied
+# as sql.privileges. (A separate set: it looks at special_deny.)
+dcl_deny contains finding(i, "sql.privileges", messages["sql.privileges"]) if {
+	some i, x in info
+	x.category == "dcl"
+	not i in denied_statements
+}
+
+denied_statements contains f.key if some f in special_deny
 
 # Statements recognised by their verb, node type or object type alone.
 special_deny contains finding(i, code, messages[code]) if {
@@ -169,6 +189,8 @@ deny_by_verb := {
 	"truncate": {"sql.truncate"},
 	"grant": {"sql.privileges"},
 	"revoke": {"sql.privileges"},
+	"reassign": {"sql.privileges"},
+	"security_label": {"sql.privileges"},
 }
 
 # node -> codes; every node starting with "Drop" is also sql.drop (above).
@@ -183,6 +205,10 @@ deny_by_node := {
 	"GrantRoleStmt": {"sql.privileges"},
 	"AlterDefaultPrivilegesStmt": {"sql.privileges"},
 	"ReassignOwnedStmt": {"sql.privileges"},
+	"AlterOwnerStmt": {"sql.privileges"},
+	"CreatePolicyStmt": {"sql.privileges"},
+	"AlterPolicyStmt": {"sql.privileges"},
+	"SecLabelStmt": {"sql.privileges"},
 	"CreateExtensionStmt": {"sql.create_extension"},
 	"LoadStmt": {"sql.untrusted_language"},
 	"CreateForeignServerStmt": {"sql.foreign_server"},
@@ -211,24 +237,28 @@ deny_by_object_type := {
 # ---------------------------------------------------------------------------
 # review
 
+# An UPDATE, DELETE or MERGE (for MERGE, has_where means a join condition
+# other than the constant true) that may change every row. INSERT has none.
 review contains finding(i, "sql.unbounded_write", msg) if {
 	some i, s in request.statements
 	some d in s.dml
-	v := lower(d.verb)
-	v in {"update", "delete"}
 	not d.has_where == true
+	v := lower(d.verb)
+	v in unbounded_verbs
 	msg := unbounded_message(v, table_of(d))
 }
 
-# Fail closed: an UPDATE or DELETE statement for which the gateway reported
-# no data change is treated as unbounded.
+# Fail closed: an UPDATE, DELETE or MERGE statement for which the gateway
+# reported no data change is treated as unbounded.
 review contains finding(i, "sql.unbounded_write", msg) if {
 	some i, s in request.statements
 	v := verb(s)
-	v in {"update", "delete"}
+	v in unbounded_verbs
 	not has_dml(s)
 	msg := unbounded_message(v, "?")
 }
+
+unbounded_verbs := {"update", "delete", "merge"}
 
 review contains finding(i, "sql.write_in_production", "agents need an approved grant to write to production targets") if {
 	request.is_agent
@@ -237,9 +267,13 @@ review contains finding(i, "sql.write_in_production", "agents need an approved g
 	writes(s)
 }
 
-unbounded_message(verb, table) := concat("", [upper(verb), " without a WHERE clause needs approval"]) if {
+unbounded_message(verb, table) := concat("", [upper(verb), " without ", bound_name(verb), " needs approval"]) if {
 	table == "?"
-} else := concat("", [upper(verb), " without a WHERE clause on ", table, " needs approval"])
+} else := concat("", [upper(verb), " without ", bound_name(verb), " on ", table, " needs approval"])
+
+bound_name("merge") := "a join condition"
+
+bound_name(v) := "a WHERE clause" if v != "merge"
 
 # ---------------------------------------------------------------------------
 # statement predicates
@@ -256,6 +290,10 @@ verb(s) := lower(s.verb) if {
 
 object_type(s) := lower(s.object_type) if {
 	is_string(s.object_type)
+} else := ""
+
+category(s) := lower(s.category) if {
+	is_string(s.category)
 } else := ""
 
 lower_strings(xs) := [lower(x) | some x in xs; is_string(x)]

@@ -396,3 +396,42 @@ test_null_parse_error_is_no_parse_error if {
 	d := lib.decide(object.union(inp, {"command": {"sql": {"parse_error": null}}}))
 	d.action == "allow"
 }
+
+# --- ownership, row security, other dcl (fail closed) -------------------------
+
+test_ownership_and_row_security_denied_as_privileges if {
+	every s in [
+		lib.stmt(0, {"node": "AlterTableStmt", "verb": "alter", "object_type": "table", "category": "dcl", "writes": true, "tables": [lib.tbl("public", "orders", "write")], "text": "ALTER TABLE public.orders OWNER TO bob"}),
+		lib.stmt(0, {"node": "AlterOwnerStmt", "verb": "alter", "object_type": "function", "category": "dcl", "writes": true, "text": "ALTER FUNCTION f() OWNER TO bob"}),
+		lib.stmt(0, {"node": "AlterOwnerStmt", "verb": "alter", "object_type": "schema", "category": "ddl", "writes": true, "text": "ALTER SCHEMA s OWNER TO bob"}),
+		lib.stmt(0, {"node": "AlterTableStmt", "verb": "alter", "object_type": "table", "category": "dcl", "writes": true, "text": "ALTER TABLE t DISABLE ROW LEVEL SECURITY"}),
+		lib.stmt(0, {"node": "CreatePolicyStmt", "verb": "create", "object_type": "policy", "category": "dcl", "writes": true, "text": "CREATE POLICY p ON t USING (true)"}),
+		lib.stmt(0, {"node": "AlterPolicyStmt", "verb": "alter", "object_type": "policy", "writes": true, "text": "ALTER POLICY p ON t USING (true)"}),
+		lib.stmt(0, {"node": "SecLabelStmt", "verb": "security_label", "object_type": "column", "category": "dcl", "writes": true, "text": "SECURITY LABEL FOR anon ON COLUMN t.c IS NULL"}),
+		lib.stmt(0, {"node": "Unknown", "verb": "reassign", "category": "dcl", "writes": true, "text": "REASSIGN OWNED BY a TO b"}),
+		lib.stmt(0, {"node": "Unknown", "verb": "other", "category": "DCL", "writes": true, "text": "SOMETHING NEW"}),
+	] {
+		d := lib.decide(lib.sql_input(lib.human, lib.staging_db, [s]))
+		d.action == "deny"
+		lib.codes(d) == {"sql.privileges"}
+	}
+}
+
+# A plain-looking statement reported as dcl is not plain.
+test_select_reported_as_dcl_denied if denied_with(lib.stmt(0, {"category": "dcl"}), "sql.privileges")
+
+# sql.privileges is only the fallback: a dcl statement denied for another
+# reason keeps just that reason.
+test_dcl_fallback_not_added_to_other_codes if {
+	d := lib.decide(lib.sql_input(lib.human, lib.staging_db, [lib.stmt(0, {"node": "CreateRoleStmt", "verb": "create", "object_type": "role", "category": "dcl", "writes": true, "text": "CREATE ROLE r"})]))
+	lib.codes(d) == {"sql.role_management"}
+}
+
+test_ddl_alter_table_and_policy_comment_allowed if {
+	every s in [
+		lib.stmt(0, {"node": "AlterTableStmt", "verb": "alter", "object_type": "table", "category": "ddl", "writes": true, "text": "ALTER TABLE t ADD COLUMN c int"}),
+		lib.stmt(0, {"node": "CommentStmt", "verb": "comment", "object_type": "policy", "category": "ddl", "writes": true, "text": "COMMENT ON POLICY p ON t IS 'x'"}),
+	] {
+		allowed(s)
+	}
+}

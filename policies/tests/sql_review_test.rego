@@ -221,3 +221,35 @@ test_agent_session_statements_on_production_allowed if {
 	]
 	lib.decide(lib.sql_input(lib.agent, lib.production_db, statements)).action == "allow"
 }
+
+# --- MERGE ----------------------------------------------------------------------
+
+merge_orders(i, has_where) := lib.stmt(i, {
+	"node": "MergeStmt", "verb": "merge", "category": "write", "writes": true,
+	"dml": [{"verb": "merge", "table": "public.orders", "has_where": has_where}],
+	"tables": [lib.tbl("public", "orders", "write"), lib.tbl("public", "staged", "read")],
+	"fingerprint": "fp-merge-orders",
+	"text": "MERGE INTO public.orders o USING public.staged s ON true WHEN MATCHED THEN DELETE",
+})
+
+test_unbounded_merge_reviewed if {
+	d := lib.decide(lib.sql_input(lib.human, lib.staging_db, [merge_orders(0, false)]))
+	d.action == "review"
+	d.reasons == [{
+		"code": "sql.unbounded_write",
+		"message": "MERGE without a join condition on public.orders needs approval",
+		"statement": 0,
+	}]
+	d.review.scope == {"kind": "fingerprint", "fingerprints": ["fp-merge-orders"]}
+}
+
+test_bounded_merge_allowed if {
+	lib.decide(lib.sql_input(lib.human, lib.staging_db, [merge_orders(0, true)])).action == "allow"
+}
+
+test_merge_without_dml_is_unbounded if {
+	s := object.union(merge_orders(0, true), {"dml": []})
+	d := lib.decide(lib.sql_input(lib.human, lib.staging_db, [s]))
+	d.action == "review"
+	d.reasons[0].message == "MERGE without a join condition needs approval"
+}

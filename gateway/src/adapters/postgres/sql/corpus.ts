@@ -465,6 +465,8 @@ export const CASES: Case[] = [
         tables: ['t:write'],
       },
     ],
+    action: 'deny',
+    codes: ['sql.privileges'],
   },
   {
     name: 'alter function owner to',
@@ -472,6 +474,8 @@ export const CASES: Case[] = [
     statements: [
       { node: 'AlterOwnerStmt', verb: 'alter', object_type: 'function', category: 'dcl' },
     ],
+    action: 'deny',
+    codes: ['sql.privileges'],
   },
 
   // ---- role changes

@@ -3,14 +3,14 @@
  * corpus, as `command` of an agent's input on a production target, must get
  * the action the corpus expects.
  *
- * Uses the WASM bundle at $WARDEN_SQL_POLICY_BUNDLE or /tmp/sqlpol.tar.gz,
- * building it with scripts/opa.sh when it is missing; skipped when OPA is
- * not available.
+ * Builds the policy in policies/rego to WASM for every run (with
+ * scripts/opa.sh), so the test always judges the current policy.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -22,39 +22,29 @@ import { CASES, type Case } from './corpus.js';
 import { PreparedStatements } from './prepared.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../../..');
-const bundlePath = process.env.WARDEN_SQL_POLICY_BUNDLE ?? '/tmp/sqlpol.tar.gz';
-
-function ensureBundle(): string | null {
-  if (existsSync(bundlePath)) return null;
-  try {
-    execFileSync(
-      'bash',
-      [
-        join(root, 'scripts/opa.sh'),
-        'build',
-        '-t',
-        'wasm',
-        '-e',
-        'warden/decision',
-        join(root, 'policies/rego'),
-        '-o',
-        bundlePath,
-      ],
-      { stdio: 'pipe', timeout: 300_000 },
-    );
-    return null;
-  } catch (err) {
-    return `could not build the policy bundle: ${(err as Error).message}`;
-  }
+function buildBundle(): string {
+  const out = join(mkdtempSync(join(tmpdir(), 'warden-sqlpol-')), 'policy.tar.gz');
+  const opa = join(root, 'scripts/opa.sh');
+  const args = [
+    opa,
+    'build',
+    '-t',
+    'wasm',
+    '-e',
+    'warden/decision',
+    join(root, 'policies/rego'),
+    '-o',
+    out,
+  ];
+  execFileSync('bash', args, { stdio: 'pipe', timeout: 300_000 });
+  return out;
 }
 
-const skip = ensureBundle();
 let policy: LoadedPolicy;
 
 before(async () => {
   await loadSqlParser();
-  if (skip) return;
-  const files = await readTarGz(await readFile(bundlePath));
+  const files = await readTarGz(await readFile(buildBundle()));
   const wasm = files.get('policy.wasm');
   assert.ok(wasm, 'policy.wasm in the bundle');
   policy = await loadPolicy(wasm, { initial: 5, maximum: 4096 });
@@ -102,7 +92,7 @@ function analyzeCase(c: Case): Command {
   return analyzeSql(c.sql, prepared);
 }
 
-describe('default policy on analyzer output (agent, production)', { skip: skip ?? false }, () => {
+describe('default policy on analyzer output (agent, production)', () => {
   for (const c of CASES) {
     if (!c.action) continue;
     test(`${c.action}: ${c.name}`, () => {
