@@ -9,6 +9,7 @@ import { loadConfig } from './config/load.js';
 import { devToken } from './dev/token.js';
 import { startDevEnvironment } from './dev.js';
 import { WardenError } from './errors.js';
+import { hostPort } from './host-port.js';
 import { createLogger } from './log.js';
 import { readBundlePath } from './policy/bundle-files.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './policy/bundle-signature.js';
@@ -163,8 +164,8 @@ export async function main(argv: string[]): Promise<void> {
         });
         await watch.start();
       }
-      const [host, port] = String(opts.listen).split(/:(?=\d+$)/);
-      const url = await server.app.listen({ host: host!, port: Number(port) });
+      const { host, port } = hostPort(String(opts.listen));
+      const url = await server.app.listen({ host, port });
       process.stderr.write(`serving bundles from ${opts.dir} at ${url}/bundles/<name>\n`);
       onShutdown(async () => {
         await watch?.stop();

@@ -5,6 +5,7 @@ import { readSecret } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { Listening } from './core/adapter.js';
 import { GatewayCore } from './core/gateway-core.js';
+import { hostPort } from './host-port.js';
 import { IdentityVerifier } from './identity/verifier.js';
 import { httpLogger } from './log.js';
 import type { VerificationKey } from './policy/bundle-signature.js';
@@ -119,8 +120,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         .send({ ready: status.ready, revision: status.revision });
     });
     admin.get('/v1/policy', async () => engine.status());
-    const [host, port] = config.admin.listen.split(/:(?=\d+$)/);
-    adminUrl = await admin.listen({ host: host!, port: Number(port) });
+    const { host, port } = hostPort(config.admin.listen);
+    adminUrl = await admin.listen({ host, port });
     logger.info({ url: adminUrl }, 'admin API listening');
   }
 

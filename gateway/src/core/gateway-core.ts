@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { readSecret } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
 import { WardenError } from '../errors.js';
+import { hostPort } from '../host-port.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { Command } from '../policy/input.js';
 import { SessionInputEncoder } from '../policy/input.js';
@@ -74,13 +75,13 @@ export class GatewayCore implements Core {
 
 /** Reads the target's secrets now, so a rotated credential is used by every new session. */
 async function resolveTarget(t: TargetConfig): Promise<ResolvedTarget> {
-  const [host, port] = t.address.split(/:(?=\d+$)/);
+  const { host, port } = hostPort(t.address);
   return {
     name: t.name,
     protocol: t.protocol,
     labels: t.labels,
-    host: host!,
-    port: Number(port),
+    host,
+    port,
     database: t.database ?? null,
     username: t.credentials.username,
     password: t.credentials.password

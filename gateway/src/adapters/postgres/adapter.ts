@@ -2,6 +2,7 @@ import { createServer, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { readSecret } from '../../config/load.js';
 import type { ProtocolAdapter } from '../../core/adapter.js';
+import { hostPort } from '../../host-port.js';
 import { CancelKeys } from './cancel-keys.js';
 import { type PostgresContext, serveClient } from './connection.js';
 import { createSqlSession, prepareSqlAnalysis } from './sql-session.js';
@@ -33,10 +34,10 @@ export const postgresAdapter: ProtocolAdapter = {
       socket.once('close', () => sockets.delete(socket));
       void serveClient(socket, ctx);
     });
-    const [host, port] = endpoint.listen.split(/:(?=\d+$)/);
+    const { host, port } = hostPort(endpoint.listen);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host, port: Number(port) }, resolve);
+      server.listen({ host, port }, resolve);
     });
     const bound = server.address() as { address: string; port: number };
     return {
