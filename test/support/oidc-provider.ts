@@ -40,6 +40,7 @@ import { createHmac, generateKeyPairSync, type KeyObject, randomBytes } from 'no
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type JWK, SignJWT } from 'jose';
+import { quietly } from '../../gateway/src/dev/quiet.js';
 
 export const AUDIENCE = 'urn:warden';
 export const SCOPE = 'warden:connect';
@@ -190,34 +191,6 @@ function unsigned(header: Record<string, unknown>, claims: Record<string, unknow
 
 function withoutUndefined(obj: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
-}
-
-/** Runs `fn` with oidc-provider's development warnings (runtime, in-memory adapter) silenced. */
-function quietly<T>(fn: () => T): T {
-  const { warn, info } = console;
-  const filter =
-    (write: (...args: unknown[]) => void) =>
-    (...args: unknown[]) => {
-      if (typeof args[0] === 'string' && args[0].includes('oidc-provider ')) return;
-      write(...args);
-    };
-  console.warn = filter(warn);
-  console.info = filter(info);
-  const restore = () => {
-    console.warn = warn;
-    console.info = info;
-  };
-  try {
-    const result = fn();
-    if (result instanceof Promise) {
-      return result.finally(restore) as T;
-    }
-    restore();
-    return result;
-  } catch (err) {
-    restore();
-    throw err;
-  }
 }
 
 /** Starts the provider; call `stop()` when done. */

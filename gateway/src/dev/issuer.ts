@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WardenError } from '../errors.js';
+import { quietly } from './quiet.js';
 import { AGENT_CLIENT, AUDIENCE, HUMAN_CLIENT, KIND_CLAIM, privateFile } from './settings.js';
 
 /**
@@ -72,25 +73,6 @@ async function signingJwk(stateDir: string): Promise<Record<string, unknown>> {
     });
   });
   return JSON.parse(text) as Record<string, unknown>;
-}
-
-/** Runs `fn` with oidc-provider's development-mode notices (in-memory adapter...) silenced. */
-async function quietly<T>(fn: () => T | Promise<T>): Promise<T> {
-  const { warn, info } = console;
-  const filter =
-    (write: (...args: unknown[]) => void) =>
-    (...args: unknown[]) => {
-      if (typeof args[0] === 'string' && args[0].includes('oidc-provider')) return;
-      write(...args);
-    };
-  console.warn = filter(warn);
-  console.info = filter(info);
-  try {
-    return await fn();
-  } finally {
-    console.warn = warn;
-    console.info = info;
-  }
 }
 
 export interface DevIssuer {
