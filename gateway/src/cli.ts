@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
@@ -5,6 +6,7 @@ import pino from 'pino';
 import { buildBundle } from '../../bundle-builder/src/build.js';
 import { BundleServer } from '../../bundle-builder/src/server.js';
 import { BundleWatch } from '../../bundle-builder/src/watch.js';
+import { runPrimary, workerCount } from './cluster.js';
 import { loadConfig } from './config/load.js';
 import { devToken } from './dev/token.js';
 import { startDevEnvironment } from './dev.js';
@@ -46,6 +48,11 @@ export async function main(argv: string[]): Promise<void> {
       const dev = opts.config ? null : await startDevEnvironment(bootLogger);
       const config = dev ? dev.config : await loadConfig(opts.config!);
       const logger = createLogger(config.log.level);
+      const workers = workerCount(config.gateway.workers);
+      if (workers > 1 && cluster.isPrimary) {
+        runPrimary(workers, logger);
+        return;
+      }
       let gateway: Gateway;
       try {
         gateway = await startGateway(config, logger);

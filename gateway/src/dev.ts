@@ -71,7 +71,8 @@ export async function startDevEnvironment(
       }),
     ]);
     const raw = {
-      gateway: { id: 'warden-dev' },
+      // One process: the demo database and the token issuer live in it.
+      gateway: { id: 'warden-dev', workers: 1 },
       log: { level: 'info' },
       admin: { listen: `127.0.0.1:${settings.adminPort}` },
       identity: {

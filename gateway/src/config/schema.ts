@@ -94,7 +94,13 @@ export type TargetConfig = Static<typeof TargetSchema>;
 export const ConfigSchema = Type.Object(
   {
     gateway: Type.Object(
-      { id: Type.String({ minLength: 1, default: 'warden' }) },
+      {
+        id: Type.String({ minLength: 1, default: 'warden' }),
+        workers: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 64 })], {
+          default: 'auto',
+          description: "gateway processes sharing the endpoints: 'auto' is one per core",
+        }),
+      },
       { additionalProperties: false, default: {} },
     ),
     log: Type.Object(

@@ -1,17 +1,33 @@
 import { createServer, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { onWorkerMessage, workerIndex } from '../../cluster.js';
 import { readSecret } from '../../config/load.js';
 import type { ProtocolAdapter } from '../../core/adapter.js';
 import { hostPort } from '../../host-port.js';
 import { CancelKeys } from './cancel-keys.js';
-import { type PostgresContext, serveClient } from './connection.js';
+import { CANCEL_MESSAGE, type PostgresContext, serveClient } from './connection.js';
 import { createSqlSession, prepareSqlAnalysis } from './sql-session.js';
+
+/** One key space per process, shared by its PostgreSQL endpoints. */
+const cancelKeys = new CancelKeys(workerIndex);
+
+/** Cancels a session this worker holds, on behalf of the worker that received the CancelRequest. */
+function relayedCancel(payload: unknown): void {
+  const { processId, secretKey } = payload as { processId: number; secretKey: string };
+  void cancelKeys
+    .find(processId, Buffer.from(secretKey, 'hex'))
+    ?.cancel()
+    .catch(() => {});
+}
 
 /** The PostgreSQL endpoint: see README.md in this folder. */
 export const postgresAdapter: ProtocolAdapter = {
   protocol: 'postgres',
 
-  prepare: prepareSqlAnalysis,
+  async prepare() {
+    onWorkerMessage(CANCEL_MESSAGE, relayedCancel);
+    await prepareSqlAnalysis();
+  },
 
   async serve(endpoint, core, logger) {
     const tls = endpoint.tls
@@ -24,7 +40,7 @@ export const postgresAdapter: ProtocolAdapter = {
       core,
       endpoint,
       tls,
-      cancelKeys: new CancelKeys(),
+      cancelKeys,
       newSqlSession: createSqlSession,
       logger: logger.child({ adapter: 'postgres' }),
     };

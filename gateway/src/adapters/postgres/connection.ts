@@ -2,10 +2,11 @@ import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import { serialize } from 'pg-protocol';
 import type { Logger } from 'pino';
+import { sendToWorker, workerIndex } from '../../cluster.js';
 import type { EndpointConfig } from '../../config/schema.js';
 import type { ClientInfo, Core, CoreSession } from '../../core/types.js';
 import { messageOf, WardenError } from '../../errors.js';
-import type { CancelKeys } from './cancel-keys.js';
+import { CancelKeys } from './cancel-keys.js';
 import {
   authenticationCleartextPassword,
   authenticationOk,
@@ -41,6 +42,8 @@ import {
 /** PostgreSQL's own limit for startup-phase packets. */
 const MAX_STARTUP_BYTES = 10_000;
 const MAX_TOKEN_MESSAGE_BYTES = 65_536;
+/** The message that carries a CancelRequest to the worker holding the session. */
+export const CANCEL_MESSAGE = 'postgres.cancel';
 
 /**
  * What replaces a denied statement upstream. It fails during parse analysis,
@@ -194,10 +197,16 @@ async function startup(
       continue;
     }
     if (message.kind === 'cancel') {
-      await ctx.cancelKeys
-        .find(message.processId, message.secretKey)
-        ?.cancel()
-        .catch(() => {});
+      const owner = CancelKeys.ownerOf(message.processId);
+      if (owner === workerIndex) {
+        await ctx.cancelKeys
+          .find(message.processId, message.secretKey)
+          ?.cancel()
+          .catch(() => {});
+      } else {
+        const secretKey = message.secretKey.toString('hex');
+        sendToWorker(owner, CANCEL_MESSAGE, { processId: message.processId, secretKey });
+      }
       socket.end();
       return null;
     }
