@@ -9,7 +9,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { simpleGit } from 'simple-git';
@@ -146,16 +146,20 @@ async function main() {
       out: join(dir, 'bundle.tar.gz'),
     });
 
-    // Warden, as its own process (so its memory can be read), with the default policy and decision logging on.
-    const wardenPort = await freePort();
-    await writeFile(
-      join(dir, 'warden.yaml'),
-      `identity: ${JSON.stringify(idp.identityConfig())}
+    // Warden as its own processes (so their memory can be read), with the default policy and decision
+    // logging on: once as a single process, once with one worker per core.
+    const startWarden = async (workers: number | 'auto') => {
+      const port = await freePort();
+      const config = join(dir, `warden-${workers}.yaml`);
+      await writeFile(
+        config,
+        `gateway: { workers: ${workers} }
+identity: ${JSON.stringify(idp.identityConfig())}
 log: { level: warn }
 admin: { listen: 'off' }
 endpoints:
   - protocol: postgres
-    listen: 127.0.0.1:${wardenPort}
+    listen: 127.0.0.1:${port}
     tls: { cert: { file: ${tls.certFile} }, key: { file: ${tls.keyFile} } }
 targets:
   - name: bench
@@ -166,19 +170,24 @@ targets:
     credentials: { username: ${ROLES.scram.user}, password: { env: ${PASSWORD_ENV} } }
 policy:
   bundle: { path: ${bundle.out} }
-  decision_logs: { destination: ${join(dir, 'decisions.log')} }
+  decision_logs: { destination: ${join(dir, `decisions-${workers}.log`)} }
 `,
-    );
-    const gateway = spawn(
-      'node',
-      [join(PROJECT_ROOT, 'bin/warden.js'), 'start', '--config', join(dir, 'warden.yaml')],
-      {
-        env: { ...process.env, [PASSWORD_ENV]: ROLES.scram.password },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    children.push(gateway);
-    await waitFor(gateway, /warden [\d.]+ running/, 'warden');
+      );
+      const child = spawn(
+        'node',
+        [join(PROJECT_ROOT, 'bin/warden.js'), 'start', '--config', config],
+        {
+          env: { ...process.env, [PASSWORD_ENV]: ROLES.scram.password },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      children.push(child);
+      await waitFor(child, /warden [\d.]+ running/, 'warden');
+      return { port, child };
+    };
+    const single = await startWarden(1);
+    const perCore = await startWarden('auto');
+    await new Promise((r) => setTimeout(r, 2000)); // let every worker finish starting
 
     // pgbouncer, session pooling, TLS on both sides like Warden.
     const bouncerPort = await freePort();
@@ -213,37 +222,42 @@ logfile = ${join(dir, 'pgbouncer.log')}
     await waitForPort(bouncerPort, bouncer, join(dir, 'pgbouncer.log'));
 
     const token = await idp.agentToken();
-    const via = {
-      direct: [
-        `host=127.0.0.1 port=${pg.port} dbname=${pg.database} user=${ROLES.scram.user} sslmode=require`,
-        { PGPASSWORD: ROLES.scram.password },
-      ],
-      pgbouncer: [
-        `host=127.0.0.1 port=${bouncerPort} dbname=bench user=${ROLES.scram.user} sslmode=require`,
-        { PGPASSWORD: ROLES.scram.password },
-      ],
-      warden: [
-        `host=127.0.0.1 port=${wardenPort} dbname=bench user=agent sslmode=require`,
+    const viaWarden = (port: number) =>
+      [
+        `host=127.0.0.1 port=${port} dbname=bench user=agent sslmode=require`,
         { PGPASSWORD: token },
+      ] as const;
+    const direct = `host=127.0.0.1 port=${pg.port} dbname=${pg.database} user=${ROLES.scram.user} sslmode=require`;
+    const via: [string, readonly [string, Record<string, string>]][] = [
+      ['direct', [direct, { PGPASSWORD: ROLES.scram.password }]],
+      [
+        'pgbouncer',
+        [
+          `host=127.0.0.1 port=${bouncerPort} dbname=bench user=${ROLES.scram.user} sslmode=require`,
+          { PGPASSWORD: ROLES.scram.password },
+        ],
       ],
-    } as const;
+      ['warden (1 process)', viaWarden(single.port)],
+      ['warden (workers: auto)', viaWarden(perCore.port)],
+    ];
 
     const results: Result[] = [];
-    for (const [name, [conninfo, env]] of Object.entries(via))
-      results.push(await pgbench(name, conninfo, dir, env));
-    const direct = results[0]!;
+    for (const [name, [conninfo, env]] of via) {
+      results.push({ ...(await pgbench(name.replace(/\W+/g, '-'), conninfo, dir, env)), name });
+    }
+    const baseline = results[0]!;
     console.log(
-      `pgbench -S -M simple, ${CLIENTS} clients, 2 threads, ${SECONDS} s each, scale 10, TLS everywhere; node ${process.version}`,
+      `pgbench -S -M simple, ${CLIENTS} clients, ${availableParallelism()} cores, 2 threads, ${SECONDS} s each, scale 10, TLS everywhere; node ${process.version}`,
     );
     console.table(
       results.map((r) => ({
         via: r.name,
         tps: Math.round(r.tps),
-        'tps vs direct': `${(r.tps / direct.tps).toFixed(2)}x`,
+        'tps vs direct': `${(r.tps / baseline.tps).toFixed(2)}x`,
         'p50 ms': r.p50.toFixed(3),
         'p99 ms': r.p99.toFixed(3),
-        'added p50 ms': (r.p50 - direct.p50).toFixed(3),
-        'added p99 ms': (r.p99 - direct.p99).toFixed(3),
+        'added p50 ms': (r.p50 - baseline.p50).toFixed(3),
+        'added p99 ms': (r.p99 - baseline.p99).toFixed(3),
       })),
     );
 
@@ -254,11 +268,12 @@ logfile = ${join(dir, 'pgbouncer.log')}
         env: { ...process.env, ...env },
         maxBuffer: 1 << 20,
       });
-    await writeFile(`/proc/${gateway.pid}/clear_refs`, '5');
-    const idle = await peakRssMb(gateway.pid!);
-    const directSeconds = await timed(() => psql(via.direct[0], via.direct[1]));
-    const wardenSeconds = await timed(() => psql(via.warden[0], via.warden[1]));
-    const peak = await peakRssMb(gateway.pid!);
+    const pid = single.child.pid!;
+    await writeFile(`/proc/${pid}/clear_refs`, '5');
+    const idle = await peakRssMb(pid);
+    const directSeconds = await timed(() => psql(direct, { PGPASSWORD: ROLES.scram.password }));
+    const wardenSeconds = await timed(() => psql(...viaWarden(single.port)));
+    const peak = await peakRssMb(pid);
     console.log(
       `1,000,000-row SELECT (psql): direct ${directSeconds.toFixed(2)} s, through Warden ${wardenSeconds.toFixed(2)} s ` +
         `(${(wardenSeconds / directSeconds).toFixed(2)}x); Warden peak RSS ${peak.toFixed(0)} MiB during the query ` +
