@@ -18,6 +18,7 @@ import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './policy/bundle-signa
 import { DecisionLog } from './policy/decision-log.js';
 import { PolicyEngine } from './policy/engine.js';
 import { clock, type PolicyInput } from './policy/input.js';
+import { registerSessionsCommands } from './recording/cli.js';
 import { type Gateway, startGateway, VERSION } from './server.js';
 
 const algorithmOption = () =>
@@ -179,6 +180,8 @@ export async function main(argv: string[]): Promise<void> {
         await server.app.close();
       });
     });
+
+  registerSessionsCommands(program);
 
   const policy = program.command('policy').description('policy tools');
   policy

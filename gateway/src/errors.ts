@@ -17,7 +17,11 @@ export type ErrorCode =
   | 'identity.unavailable'
   | 'target.not_found'
   | 'target.forbidden'
-  | 'target.unavailable';
+  | 'target.unavailable'
+  | 'record.unavailable'
+  | 'record.invalid'
+  | 'record.closed'
+  | 'record.key';
 
 export class WardenError extends Error {
   readonly code: ErrorCode;
