@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import postgres from 'postgres';
+import { verifyRecord } from '../gateway/src/recording/verify.js';
 import { ROLES } from './support/postgres.js';
 import { PASSWORD_ENV, Stack } from './support/stack.js';
 
@@ -489,8 +492,37 @@ describe('PostgreSQL endpoint with real clients, a real server and a real OpenID
     assert.equal((drop!.result as { action: string }).action, 'deny');
   });
 
+  test('every session is recorded and sealed: commands and decisions, denials and reviews included, verifiable', async () => {
+    const r = await psql('prod-db', [
+      'SELECT count(*) FROM accounts',
+      'DROP TABLE accounts',
+      'UPDATE accounts SET balance = 1 WHERE id = 9',
+    ]);
+    assert.match(r.out, /DROP statements are not allowed/);
+    const found = await sealedRecordContaining(stack, [
+      'DROP TABLE accounts',
+      'balance = 1 WHERE id = 9',
+    ]);
+    assert.ok(found, 'a sealed record of the session');
+    const actions = found.filter((e) => e.type === 'decision').map((e) => e.data.action);
+    assert.deepEqual(actions, ['allow', 'deny', 'review']);
+    const start = found[0]!;
+    assert.equal(start.type, 'session.start');
+    assert.equal((start.data.target as { name: string }).name, 'prod-db');
+    assert.equal(found.at(-1)!.type, 'session.end');
+  });
+
   test('the upstream passwords never reach a client or a log', async () => {
     const decisionLog = JSON.stringify(await stack.decisions());
+    const records: string[] = [];
+    for (const dir of await stack.recordDirs()) {
+      for (const f of await readdir(dir)) records.push(await readFile(join(dir, f), 'utf8'));
+    }
+    assert.ok(records.length > 0, 'there were records to check');
+    for (const secret of [ROLES.scram.password, ROLES.md5.password, token]) {
+      for (const text of records)
+        assert.ok(!text.includes(secret), 'a session record leaks a secret');
+    }
     for (const secret of [ROLES.scram.password, ROLES.md5.password]) {
       for (const text of seenByClients)
         assert.ok(!text.includes(secret), 'client output leaks a password');
@@ -503,6 +535,33 @@ describe('PostgreSQL endpoint with real clients, a real server and a real OpenID
     );
   });
 });
+
+interface RecordedEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** Waits for a sealed, intact session record whose events contain every one of `texts`. */
+async function sealedRecordContaining(
+  stack: Stack,
+  texts: string[],
+): Promise<RecordedEvent[] | null> {
+  for (let i = 0; i < 50; i++) {
+    for (const dir of await stack.recordDirs()) {
+      const text = await readFile(join(dir, 'events.jsonl'), 'utf8').catch(() => '');
+      if (!texts.every((t) => text.includes(t))) continue;
+      const report = await verifyRecord(dir, stack.recordPublicKey);
+      if (report.status !== 'sealed') continue;
+      assert.deepEqual(report.problems, []);
+      return text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as RecordedEvent);
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return null;
+}
 
 /** The SQLSTATE a node-postgres connection attempt fails with. */
 async function connectError(options: pg.ClientConfig): Promise<string> {

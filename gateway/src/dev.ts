@@ -105,6 +105,10 @@ export async function startDevEnvironment(
         verification: { key: { file: bundle.publicKey }, algorithm: 'RS256', scope: '' },
         decision_logs: { destination: join(settings.dir, 'decisions.log'), erase: [] },
       },
+      recording: {
+        directory: join(settings.dir, 'sessions'),
+        signing_key: { file: await devRecordKey(settings.stateDir) },
+      },
     };
     const config = parseConfig(JSON.stringify(raw), 'dev configuration', settings.dir);
     return {
@@ -157,6 +161,23 @@ async function devBundle(
     await buildBundle({ repo: PROJECT_ROOT, ref: head, out: bundle, signingKey: priv, logger });
   }
   return { path: bundle, publicKey: pub };
+}
+
+/** The Ed25519 key that seals the demo's session records (made once, kept in the state directory). */
+async function devRecordKey(stateDir: string): Promise<string> {
+  const file = join(stateDir, 'record-signing.pem');
+  if (!(await stat(file).catch(() => null))) {
+    await mkdir(stateDir, { recursive: true });
+    const pair = generateKeyPairSync('ed25519');
+    await writeFile(file, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+    });
+    await writeFile(
+      join(stateDir, 'record-signing.pub.pem'),
+      pair.publicKey.export({ type: 'spki', format: 'pem' }),
+    );
+  }
+  return file;
 }
 
 async function builtRevision(bundle: string): Promise<string | null> {

@@ -1,10 +1,12 @@
+import type { KeyObject } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { adapterFor } from './adapters/registry.js';
 import { readSecret } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { Listening } from './core/adapter.js';
-import { GatewayCore } from './core/gateway-core.js';
+import { GatewayCore, type RecordingOptions } from './core/gateway-core.js';
+import { messageOf, WardenError } from './errors.js';
 import { hostPort } from './host-port.js';
 import { IdentityVerifier } from './identity/verifier.js';
 import { httpLogger } from './log.js';
@@ -13,6 +15,7 @@ import type { BundleSource } from './policy/bundle-source.js';
 import { BundleWatcher } from './policy/bundle-source.js';
 import { DecisionLog } from './policy/decision-log.js';
 import { PolicyEngine } from './policy/engine.js';
+import { signingKey } from './recording/manifest.js';
 
 export const VERSION = '0.1.0';
 
@@ -50,6 +53,29 @@ async function bundleSource(config: Config): Promise<BundleSource> {
   };
 }
 
+async function recordingOptions(config: Config, logger: Logger): Promise<RecordingOptions | null> {
+  const r = config.recording;
+  if (!r) {
+    logger.warn(
+      'no recording section: sessions are not recorded (decisions still go to the decision log)',
+    );
+    return null;
+  }
+  const pem = await readSecret(r.signing_key, 'recording.signing_key');
+  let key: KeyObject;
+  try {
+    key = signingKey(pem).key;
+  } catch (err) {
+    throw new WardenError('config.invalid', `recording.signing_key: ${messageOf(err)}`);
+  }
+  return {
+    root: r.directory,
+    key,
+    fsyncIntervalMs: r.fsync_interval_ms,
+    gatewayId: config.gateway.id,
+  };
+}
+
 /** Starts every configured endpoint with its protocol's adapter; an unknown protocol stops startup. */
 async function startEndpoints(
   config: Config,
@@ -70,6 +96,7 @@ async function startEndpoints(
   });
   const core = new GatewayCore({
     engine,
+    recording: await recordingOptions(config, logger),
     verifier,
     targets: config.targets,
     logger,

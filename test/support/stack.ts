@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -32,7 +33,19 @@ export class Stack {
     readonly decisionLog: string,
     /** Every line the gateway logged (JSON). */
     readonly logLines: string[],
+    /** Verifies the session records (PEM). */
+    readonly recordPublicKey: string,
   ) {}
+
+  /** Every session record directory written so far. */
+  async recordDirs(): Promise<string[]> {
+    const root = join(this.dir, 'sessions');
+    const days = await readdir(root).catch(() => [] as string[]);
+    const dirs: string[] = [];
+    for (const day of days)
+      for (const id of await readdir(join(root, day))) dirs.push(join(root, day, id));
+    return dirs;
+  }
 
   static async start(): Promise<Stack> {
     const dir = await mkdtemp(join(tmpdir(), 'warden-stack-'));
@@ -59,6 +72,11 @@ export class Stack {
       pg.database,
     );
     await writeFile(join(dir, 'pg-ca.crt'), pg.ca!);
+    const recordKey = generateKeyPairSync('ed25519');
+    await writeFile(
+      join(dir, 'record-signing.pem'),
+      recordKey.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
     process.env[PASSWORD_ENV] = ROLES.scram.password;
     process.env[MD5_PASSWORD_ENV] = ROLES.md5.password;
     const decisionLog = join(dir, 'decisions.log');
@@ -91,6 +109,9 @@ targets:
     tls: { mode: require }
     credentials: { username: ${ROLES.scram.user}, password: { env: ${PASSWORD_ENV} } }
 admin: { listen: 'off' }
+recording:
+  directory: ${join(dir, 'sessions')}
+  signing_key: { file: ${join(dir, 'record-signing.pem')} }
 policy:
   bundle: { path: ${bundle} }
   decision_logs: { destination: ${decisionLog} }
@@ -104,7 +125,8 @@ policy:
       },
     });
     const gateway = await startGateway(config, pino({ level: 'debug' }, sink));
-    return new Stack(dir, pg, idp, tls, gateway, decisionLog, lines);
+    const recordPublicKey = recordKey.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    return new Stack(dir, pg, idp, tls, gateway, decisionLog, lines, recordPublicKey);
   }
 
   get host(): string {

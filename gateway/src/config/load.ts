@@ -35,6 +35,11 @@ export function parseConfig(text: string, where: string, baseDir: string): Confi
   for (const e of config.endpoints) {
     for (const ref of [e.tls?.cert, e.tls?.key]) if (ref && 'file' in ref) ref.file = abs(ref.file);
   }
+  if (config.recording) {
+    config.recording.directory = abs(config.recording.directory);
+    const k = config.recording.signing_key;
+    if ('file' in k) k.file = abs(k.file);
+  }
   if (config.identity) {
     const secret = config.identity.introspection?.client_secret;
     if (secret && 'file' in secret) secret.file = abs(secret.file);

@@ -91,6 +91,19 @@ export const TargetSchema = Type.Object(
 );
 export type TargetConfig = Static<typeof TargetSchema>;
 
+export const RecordingSchema = Type.Object(
+  {
+    directory: Type.String({
+      minLength: 1,
+      description: 'records root: <directory>/<yyyy-mm-dd>/<session id>/',
+    }),
+    signing_key: SecretRef,
+    fsync_interval_ms: Type.Integer({ minimum: 0, maximum: 60000, default: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type RecordingConfig = Static<typeof RecordingSchema>;
+
 export const ConfigSchema = Type.Object(
   {
     gateway: Type.Object(
@@ -116,6 +129,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     identity: Type.Optional(IdentityConfigSchema),
+    recording: Type.Optional(RecordingSchema),
     endpoints: Type.Array(EndpointSchema, { default: [] }),
     targets: Type.Array(TargetSchema, { default: [] }),
     policy: Type.Object(

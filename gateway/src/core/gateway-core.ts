@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { readSecret } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
-import { WardenError } from '../errors.js';
+import { messageOf, WardenError } from '../errors.js';
 import { hostPort } from '../host-port.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { Command } from '../policy/input.js';
 import { SessionInputEncoder } from '../policy/input.js';
+import { SessionRecordWriter } from '../recording/writer.js';
 import { verdictMessage } from './messages.js';
 import type {
   ClientInfo,
@@ -18,8 +19,17 @@ import type {
   Verdict,
 } from './types.js';
 
+/** Where and how sessions are recorded; null records nothing. */
+export interface RecordingOptions {
+  root: string;
+  key: KeyObject;
+  fsyncIntervalMs: number;
+  gatewayId: string;
+}
+
 export interface CoreOptions {
   engine: PolicyEngine;
+  recording: RecordingOptions | null;
   verifier: TokenVerifier;
   targets: TargetConfig[];
   logger: Logger;
@@ -59,6 +69,7 @@ export class GatewayCore implements Core {
     }
     const target = await resolveTarget(config);
     const session = new Session(principal, target, client, this.#o);
+    session.startRecording();
     this.#o.logger.info(
       {
         session: session.id,
@@ -102,6 +113,8 @@ class Session implements CoreSession {
   readonly #principal: Principal;
   readonly #encoder: SessionInputEncoder;
   readonly #o: CoreOptions;
+  readonly #client: ClientInfo;
+  #record: SessionRecordWriter | null = null;
   #closed = false;
   #commands = 0;
   #denied = 0;
@@ -114,6 +127,7 @@ class Session implements CoreSession {
   ) {
     this.target = target;
     this.#principal = principal;
+    this.#client = client;
     this.#o = options;
     this.#encoder = new SessionInputEncoder(
       principal.identity,
@@ -122,28 +136,55 @@ class Session implements CoreSession {
     );
   }
 
+  /** Opens the session's record; a gateway that cannot record refuses the session. */
+  startRecording(): void {
+    const r = this.#o.recording;
+    if (!r) return;
+    try {
+      this.#record = SessionRecordWriter.open({
+        root: r.root,
+        sessionId: this.id,
+        identity: this.#principal.identity,
+        target: this.target,
+        client: this.#client,
+        gateway: { id: r.gatewayId },
+        revisions: this.#o.engine.revision ? [this.#o.engine.revision] : [],
+        fsyncIntervalMs: r.fsyncIntervalMs,
+        onError: (err) =>
+          this.#o.logger.error({ session: this.id, err: err.message }, 'session record failed'),
+      });
+    } catch (err) {
+      this.#o.logger.error(
+        { session: this.id, err: messageOf(err) },
+        'cannot open a session record',
+      );
+      throw new WardenError('record.unavailable', 'the gateway cannot record sessions right now');
+    }
+  }
+
   decide(command: Command): Verdict {
     this.#commands++;
+    const verdict = this.#judge(command);
+    if (verdict.action !== 'allow') this.#denied++;
+    return this.#recorded(command, verdict);
+  }
+
+  #judge(command: Command): Verdict & { revision: string | null } {
     const now = Date.now();
     const expiresAt = this.#principal.expiresAt;
     if (expiresAt !== null && now >= expiresAt) {
-      this.#denied++;
+      const message = 'your access token has expired; reconnect with a fresh token';
       return {
         action: 'deny',
-        decisionId: '',
-        reasons: [
-          {
-            code: 'identity.expired',
-            message: 'your access token has expired; reconnect with a fresh token',
-          },
-        ],
-        message: 'your access token has expired; reconnect with a fresh token',
+        decisionId: randomUUID(),
+        reasons: [{ code: 'identity.expired', message }],
+        message,
         maskRules: [],
         endSession: this.#o.onTokenExpiry === 'close',
+        revision: null,
       };
     }
     const decision = this.#o.engine.decideJson(this.#encoder.encode(command, [], now));
-    if (decision.action !== 'allow') this.#denied++;
     return {
       action: decision.action,
       decisionId: decision.id,
@@ -151,12 +192,56 @@ class Session implements CoreSession {
       message: decision.action === 'allow' ? '' : verdictMessage(decision),
       maskRules: decision.mask.rules,
       endSession: false,
+      revision: decision.revision,
     };
+  }
+
+  /** Writes the command and its decision before the adapter acts; what cannot be recorded is refused. */
+  #recorded(command: Command, verdict: Verdict & { revision: string | null }): Verdict {
+    const { revision, ...out } = verdict;
+    if (!this.#record) return out;
+    try {
+      const seq = this.#record.command(command);
+      this.#record.decision(seq, {
+        id: verdict.decisionId,
+        action: verdict.action,
+        reasons: verdict.reasons,
+        revision,
+        maskRules: verdict.maskRules,
+      });
+      return out;
+    } catch (err) {
+      this.#o.logger.error(
+        { session: this.id, err: messageOf(err) },
+        'cannot record a command: refusing it',
+      );
+      const message = 'the gateway cannot record this command, so it was not run';
+      return {
+        action: 'deny',
+        decisionId: verdict.decisionId,
+        reasons: [{ code: 'record.unavailable', message }],
+        message,
+        maskRules: [],
+        endSession: false,
+      };
+    }
   }
 
   close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    const record = this.#record;
+    const key = this.#o.recording?.key;
+    if (record && key) {
+      record
+        .seal(key, { reason })
+        .catch((err: unknown) =>
+          this.#o.logger.error(
+            { session: this.id, err: messageOf(err) },
+            'cannot seal the session record',
+          ),
+        );
+    }
     this.#o.logger.info(
       {
         session: this.id,

@@ -42,6 +42,13 @@ import {
 /** PostgreSQL's own limit for startup-phase packets. */
 const MAX_STARTUP_BYTES = 10_000;
 const MAX_TOKEN_MESSAGE_BYTES = 65_536;
+/** How a refusal at login reads in PostgreSQL's terms; other identity errors are 28P01, the rest 08006. */
+const STARTUP_SQLSTATE: Partial<Record<string, string>> = {
+  'target.not_found': '3D000',
+  'target.forbidden': '42501',
+  'identity.unavailable': '08006',
+};
+
 /** The message that carries a CancelRequest to the worker holding the session. */
 export const CANCEL_MESSAGE = 'postgres.cancel';
 
@@ -240,13 +247,7 @@ async function startup(
         'connection refused',
       );
       const code =
-        err.code === 'target.not_found'
-          ? '3D000'
-          : err.code === 'target.forbidden'
-            ? '42501'
-            : err.code === 'identity.unavailable'
-              ? '08006'
-              : '28P01';
+        STARTUP_SQLSTATE[err.code] ?? (err.code.startsWith('identity.') ? '28P01' : '08006');
       throw new Fatal({
         code,
         message: err.code.startsWith('identity.')
