@@ -7,6 +7,7 @@
  *   npm run bench            (BENCH_SECONDS=15 per pgbench run by default)
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -148,9 +149,9 @@ async function main() {
 
     // Warden as its own processes (so their memory can be read), with the default policy and decision
     // logging on: once as a single process, once with one worker per core.
-    const startWarden = async (workers: number | 'auto') => {
+    const startWarden = async (workers: number | 'auto', record = false) => {
       const port = await freePort();
-      const config = join(dir, `warden-${workers}.yaml`);
+      const config = join(dir, `warden-${workers}-${record}.yaml`);
       await writeFile(
         config,
         `gateway: { workers: ${workers} }
@@ -168,9 +169,10 @@ targets:
     database: ${pg.database}
     tls: { mode: require }
     credentials: { username: ${ROLES.scram.user}, password: { env: ${PASSWORD_ENV} } }
+${record ? `recording: { directory: ${join(dir, 'sessions')}, signing_key: { file: ${recordKey} } }` : ''}
 policy:
   bundle: { path: ${bundle.out} }
-  decision_logs: { destination: ${join(dir, `decisions-${workers}.log`)} }
+  decision_logs: { destination: ${join(dir, `decisions-${workers}-${record}.log`)} }
 `,
       );
       const child = spawn(
@@ -185,7 +187,13 @@ policy:
       await waitFor(child, /warden [\d.]+ running/, 'warden');
       return { port, child };
     };
+    const recordKey = join(dir, 'record-signing.pem');
+    await writeFile(
+      recordKey,
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
     const single = await startWarden(1);
+    const recording = await startWarden(1, true);
     const perCore = await startWarden('auto');
     await new Promise((r) => setTimeout(r, 2000)); // let every worker finish starting
 
@@ -238,6 +246,7 @@ logfile = ${join(dir, 'pgbouncer.log')}
         ],
       ],
       ['warden (1 process)', viaWarden(single.port)],
+      ['warden (1 process, recording)', viaWarden(recording.port)],
       ['warden (workers: auto)', viaWarden(perCore.port)],
     ];
 
