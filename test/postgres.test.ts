@@ -506,10 +506,45 @@ describe('PostgreSQL endpoint with real clients, a real server and a real OpenID
     assert.ok(found, 'a sealed record of the session');
     const actions = found.filter((e) => e.type === 'decision').map((e) => e.data.action);
     assert.deepEqual(actions, ['allow', 'deny', 'review']);
+    const results = found.filter((e) => e.type === 'result');
+    assert.equal(results.length, 1, 'only the command that ran has a result');
+    assert.equal(results[0]!.data.rows, 1);
     const start = found[0]!;
     assert.equal(start.type, 'session.start');
     assert.equal((start.data.target as { name: string }).name, 'prod-db');
     assert.equal(found.at(-1)!.type, 'session.end');
+  });
+
+  test("records carry each execution's outcome: rows, affected rows, errors, durations (extended protocol too)", async () => {
+    const client = new pg.Client(stack.pgOptions('app-db', token));
+    await client.connect();
+    try {
+      for (const id of [11, 12]) {
+        await client.query({
+          name: 'recorded-by-id',
+          text: 'SELECT email FROM accounts WHERE id = $1',
+          values: [id],
+        });
+      }
+      await client.query('UPDATE accounts SET balance = balance WHERE id <= 3');
+      await assert.rejects(client.query('SELECT 1 / (id - id) FROM accounts WHERE id = 1'));
+    } finally {
+      await client.end();
+    }
+    const events = await sealedRecordContaining(stack, ['WHERE id = $1', 'balance = balance']);
+    assert.ok(events, 'a sealed record of the session');
+    const seqOf = (text: string) =>
+      events.find((e) => e.type === 'command' && String(e.data.raw).includes(text))?.seq;
+    const resultsOf = (seq: number | undefined) =>
+      events.filter((e) => e.type === 'result' && e.data.command === seq);
+    const prepared = resultsOf(seqOf('WHERE id = $1'));
+    assert.equal(prepared.length, 2, 'one result per execution of the prepared statement');
+    assert.ok(prepared.every((r) => r.data.rows === 1 && typeof r.data.duration_ms === 'number'));
+    assert.equal(resultsOf(seqOf('balance = balance'))[0]!.data.affected, 3);
+    assert.deepEqual(resultsOf(seqOf('1 / (id - id)'))[0]!.data.error, {
+      code: '22012',
+      message: '',
+    });
   });
 
   test('the upstream passwords never reach a client or a log', async () => {
@@ -537,6 +572,7 @@ describe('PostgreSQL endpoint with real clients, a real server and a real OpenID
 });
 
 interface RecordedEvent {
+  seq: number;
   type: string;
   data: Record<string, unknown>;
 }

@@ -11,6 +11,7 @@ import { SessionRecordWriter } from '../recording/writer.js';
 import { verdictMessage } from './messages.js';
 import type {
   ClientInfo,
+  CommandOutcome,
   Core,
   CoreSession,
   Principal,
@@ -182,6 +183,7 @@ class Session implements CoreSession {
         maskRules: [],
         endSession: this.#o.onTokenExpiry === 'close',
         revision: null,
+        ref: null,
       };
     }
     const decision = this.#o.engine.decideJson(this.#encoder.encode(command, [], now));
@@ -193,6 +195,7 @@ class Session implements CoreSession {
       maskRules: decision.mask.rules,
       endSession: false,
       revision: decision.revision,
+      ref: null,
     };
   }
 
@@ -209,7 +212,7 @@ class Session implements CoreSession {
         revision,
         maskRules: verdict.maskRules,
       });
-      return out;
+      return { ...out, ref: seq };
     } catch (err) {
       this.#o.logger.error(
         { session: this.id, err: messageOf(err) },
@@ -223,7 +226,25 @@ class Session implements CoreSession {
         message,
         maskRules: [],
         endSession: false,
+        ref: null,
       };
+    }
+  }
+
+  completed(ref: number, outcome: CommandOutcome): void {
+    try {
+      this.#record?.result(ref, {
+        durationMs: Math.round(outcome.durationMs * 1000) / 1000,
+        rows: outcome.rows,
+        affected: outcome.affected,
+        error: outcome.errorCode ? { code: outcome.errorCode, message: '' } : null,
+      });
+    } catch (err) {
+      // The command already ran; the writer is now failed, so the next command is refused.
+      this.#o.logger.error(
+        { session: this.id, err: messageOf(err) },
+        'cannot record a command result',
+      );
     }
   }
 

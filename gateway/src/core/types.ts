@@ -32,6 +32,17 @@ export interface Verdict {
   maskRules: string[];
   /** The session must end (its token expired and the configuration says close). */
   endSession: boolean;
+  /** The recorded command, for reporting its outcome with completed(); null when not recorded. */
+  ref: number | null;
+}
+
+/** How an allowed command went, as the target answered it. */
+export interface CommandOutcome {
+  durationMs: number;
+  rows: number | null;
+  affected: number | null;
+  /** The protocol's error code (SQLSTATE for SQL); messages are not recorded, as they can quote values. */
+  errorCode: string | null;
 }
 
 /** What a protocol adapter may ask of the core. The core knows no protocol. */
@@ -46,6 +57,8 @@ export interface CoreSession {
   readonly target: ResolvedTarget;
   /** Judges one command. Never throws: failures are denials. */
   decide(command: Command): Verdict;
+  /** Records how an allowed command went (its verdict's ref). Never throws. */
+  completed(ref: number, outcome: CommandOutcome): void;
   /** Ends the session; idempotent. */
   close(reason: string): void;
 }

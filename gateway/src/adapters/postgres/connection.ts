@@ -21,6 +21,8 @@ import {
 } from './codec/backend.js';
 import { type Frame, FrameError, FrameReader } from './codec/frames.js';
 import {
+  decodeBind,
+  decodeExecute,
   decodeParse,
   decodePassword,
   decodeQuery,
@@ -284,7 +286,10 @@ class Relay {
   readonly #sql: SqlSession;
   readonly #fromClient: FrameReader;
   readonly #fromUpstream: FrameReader;
-  readonly #tracker = new ResponseTracker();
+  readonly #tracker = new ResponseTracker((ref, outcome) => this.#session.completed(ref, outcome));
+  /** Recorded command of each prepared statement and portal, so every Execute reports its outcome. */
+  readonly #statementRefs = new Map<string, number | null>();
+  readonly #portalRefs = new Map<string, number | null>();
   readonly #toUpstream = new OutputBatch();
   readonly #toClient = new OutputBatch();
   #done!: () => void;
@@ -358,25 +363,34 @@ class Relay {
   #fromClientMessage(f: Frame): boolean {
     switch (f.type) {
       case Frontend.Query:
-        return this.#judge(
-          this.#sql.query(decodeQuery(f.body)),
-          f.raw,
-          'query',
-          () => DENIED_QUERY,
-        );
+        this.#judge(this.#sql.query(decodeQuery(f.body)), f.raw, 'query', () => DENIED_QUERY);
+        return true;
       case Frontend.Parse: {
         const { name, query } = decodeParse(f.body);
-        return this.#judge(this.#sql.parse(name, query), f.raw, 'parse', () => deniedParse(name));
+        const ref = this.#judge(this.#sql.parse(name, query), f.raw, 'parse', () =>
+          deniedParse(name),
+        );
+        this.#statementRefs.set(name, ref);
+        return true;
       }
-      case Frontend.Bind:
+      case Frontend.Bind: {
+        const { portal, statement } = decodeBind(f.body);
+        this.#portalRefs.set(portal, this.#statementRefs.get(statement) ?? null);
         return this.#forward(f, { kind: 'bind' });
+      }
       case Frontend.Describe:
         return this.#forward(f, { kind: 'describe', target: decodeTarget(f.body).kind });
       case Frontend.Execute:
-        return this.#forward(f, { kind: 'execute' });
+        return this.#forward(f, {
+          kind: 'execute',
+          ref: this.#portalRefs.get(decodeExecute(f.body).portal) ?? null,
+        });
       case Frontend.Close: {
         const target = decodeTarget(f.body);
-        if (target.kind === 'S') this.#sql.closeStatement(target.name);
+        if (target.kind === 'S') {
+          this.#sql.closeStatement(target.name);
+          this.#statementRefs.delete(target.name);
+        } else this.#portalRefs.delete(target.name);
         return this.#forward(f, { kind: 'close' });
       }
       case Frontend.Sync:
@@ -405,20 +419,28 @@ class Relay {
     }
   }
 
-  /** Sends the client's message when the policy allows it, else the statement that fails in its place. */
+  /**
+   * Sends the client's message when the policy allows it, else the statement
+   * that fails in its place. Returns the recorded command of an allowed one.
+   */
   #judge(
     analyzed: AnalyzedSql,
     raw: Buffer,
     kind: 'query' | 'parse',
     replacement: () => Buffer,
-  ): boolean {
+  ): number | null {
     const verdict = this.#session.decide(analyzed.command);
     if (verdict.endSession) throw new Fatal({ code: '28000', message: verdict.message });
     const allowed = verdict.action === 'allow';
     if (allowed) analyzed.apply();
     this.#toUpstream.add(allowed ? raw : replacement());
-    this.#tracker.expect({ kind, denial: allowed ? null : verdict.message });
-    return true;
+    const ref = allowed ? verdict.ref : null;
+    this.#tracker.expect(
+      kind === 'query'
+        ? { kind, denial: allowed ? null : verdict.message, ref }
+        : { kind, denial: allowed ? null : verdict.message },
+    );
+    return ref;
   }
 
   #forward(f: Frame, expect: Parameters<ResponseTracker['expect']>[0]): boolean {
