@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import postgres from 'postgres';
+import { PROJECT_ROOT } from '../gateway/src/paths.js';
 import { verifyRecord } from '../gateway/src/recording/verify.js';
 import { ROLES } from './support/postgres.js';
 import { PASSWORD_ENV, Stack } from './support/stack.js';
@@ -545,6 +546,36 @@ describe('PostgreSQL endpoint with real clients, a real server and a real OpenID
       code: '22012',
       message: '',
     });
+  });
+
+  test('warden sessions list finds sessions by decision and text; show prints one; export archives it', async () => {
+    const root = join(stack.dir, 'sessions');
+    const warden = (...args: string[]) =>
+      run('node', [join(PROJECT_ROOT, 'bin/warden.js'), 'sessions', ...args]);
+    const denied = JSON.parse(
+      (await warden('list', '--root', root, '--decision', 'deny', '--json')).stdout,
+    ) as {
+      id: string;
+      denied: number;
+      target: string;
+    }[];
+    assert.ok(denied.length > 0 && denied.every((s) => s.denied > 0));
+    const withText = JSON.parse(
+      (await warden('list', '--root', root, '--text', 'balance = balance', '--json')).stdout,
+    );
+    assert.equal(withText.length, 1);
+    assert.equal(withText[0].target, 'app-db');
+    const none = JSON.parse(
+      (await warden('list', '--root', root, '--target', 'no-such-target', '--json')).stdout,
+    );
+    assert.deepEqual(none, []);
+    const shown = (await warden('show', withText[0].id, '--root', root)).stdout.trim().split('\n');
+    assert.equal(JSON.parse(shown[0]!).type, 'session.start');
+    const archive = join(stack.dir, 'export.tar.gz');
+    await warden('export', withText[0].id, '--root', root, '--out', archive);
+    const { stdout } = await run('tar', ['tzf', archive]);
+    assert.match(stdout, /events\.jsonl/);
+    assert.match(stdout, /manifest\.jws/);
   });
 
   test('the upstream passwords never reach a client or a log', async () => {

@@ -1,11 +1,19 @@
 /**
- * `warden sessions verify <dir...> --key <public.pem> [--json]`.
- * Exit status: 0 every record sealed and intact; 1 any record tampered (or
+ * `warden sessions verify <dir...> --key <public.pem> [--json]`, and
+ * `warden sessions list | show | export` over a records root.
+ * verify exits 0 when every record is sealed and intact, 1 when any is tampered (or
  * unreadable); 2 otherwise, when any is unsealed but intact.
  */
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import type { Command } from 'commander';
+import { pack as tarPack } from 'tar-stream';
+import { loadConfig } from '../config/load.js';
 import { WardenError } from '../errors.js';
+import { findSessions, readEvents, recordDirectories, type SessionFilter } from './catalog.js';
 import { publicKey } from './manifest.js';
 import { type VerifyReport, verifyRecord } from './verify.js';
 
@@ -70,4 +78,80 @@ export function registerSessionsCommands(program: Command): void {
       );
       process.exitCode = exitStatus(reports);
     });
+
+  const where = (cmd: Command) =>
+    cmd
+      .option('--root <dir>', 'records root (the recording.directory setting)')
+      .option('-c, --config <file>', 'take the records root from this configuration');
+
+  where(
+    sessions
+      .command('list')
+      .description('list session records, filtered; newest last')
+      .option('--subject <subject>', 'only this identity')
+      .option('--target <name>', 'only this target')
+      .option('--since <time>', 'started at or after (ISO 8601)')
+      .option('--until <time>', 'started before (ISO 8601)')
+      .option('--decision <action>', 'with at least one allow, deny or review decision')
+      .option('--text <text>', 'with a command containing this text')
+      .option('--json', 'print JSON'),
+  ).action(async (opts: SessionFilter & { root?: string; config?: string; json?: boolean }) => {
+    if (opts.decision && !['allow', 'deny', 'review'].includes(opts.decision)) {
+      throw new WardenError('config.invalid', '--decision: expected allow, deny or review');
+    }
+    const found = await findSessions(await recordsRoot(opts), opts);
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+      return;
+    }
+    for (const s of found) {
+      process.stdout.write(
+        `${s.started}  ${s.id}  ${s.subject} (${s.kind}) -> ${s.target}  commands ${s.commands}, ` +
+          `denied ${s.denied}, review ${s.review}, errors ${s.errors}  ${s.sealed ? 'sealed' : 'unsealed'}\n`,
+      );
+    }
+  });
+
+  where(
+    sessions
+      .command('show')
+      .description("print one session's events (JSON lines)")
+      .argument('<session-id>'),
+  ).action(async (id: string, opts: { root?: string; config?: string }) => {
+    const dir = await recordOf(await recordsRoot(opts), id);
+    for await (const e of readEvents(dir)) process.stdout.write(`${JSON.stringify(e)}\n`);
+  });
+
+  where(
+    sessions
+      .command('export')
+      .description('write one session record (every file, manifest included) as a .tar.gz')
+      .argument('<session-id>')
+      .requiredOption('--out <file>', 'the archive to write'),
+  ).action(async (id: string, opts: { root?: string; config?: string; out: string }) => {
+    const dir = await recordOf(await recordsRoot(opts), id);
+    const pack = tarPack();
+    for (const name of (await readdir(dir)).sort()) {
+      pack.entry({ name: `${id}/${name}` }, await readFile(join(dir, name)));
+    }
+    pack.finalize();
+    await pipeline(pack, createGzip(), createWriteStream(opts.out));
+    process.stdout.write(`${opts.out}\n`);
+  });
+}
+
+async function recordsRoot(opts: { root?: string; config?: string }): Promise<string> {
+  if (opts.root) return opts.root;
+  if (opts.config) {
+    const directory = (await loadConfig(opts.config)).recording?.directory;
+    if (directory) return directory;
+    throw new WardenError('config.invalid', `${opts.config}: recording: not configured`);
+  }
+  throw new WardenError('config.invalid', 'give --root <dir> or --config <file>');
+}
+
+async function recordOf(root: string, id: string): Promise<string> {
+  const dir = (await recordDirectories(root)).find((d) => basename(d) === id);
+  if (!dir) throw new WardenError('record.invalid', `no record of session ${id} under ${root}`);
+  return dir;
 }
