@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { adapterFor } from './adapters/registry.js';
+import { workerIndex } from './cluster.js';
 import { readSecret } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { Listening } from './core/adapter.js';
@@ -16,6 +17,7 @@ import { BundleWatcher } from './policy/bundle-source.js';
 import { DecisionLog } from './policy/decision-log.js';
 import { PolicyEngine } from './policy/engine.js';
 import { signingKey } from './recording/manifest.js';
+import { keepRecordsFor } from './recording/retention.js';
 
 export const VERSION = '0.1.0';
 
@@ -68,6 +70,8 @@ async function recordingOptions(config: Config, logger: Logger): Promise<Recordi
   } catch (err) {
     throw new WardenError('config.invalid', `recording.signing_key: ${messageOf(err)}`);
   }
+  if (r.retention_days !== undefined && workerIndex === 0)
+    keepRecordsFor(r.directory, r.retention_days, logger);
   return {
     root: r.directory,
     key,

@@ -99,6 +99,12 @@ export const RecordingSchema = Type.Object(
     }),
     signing_key: SecretRef,
     fsync_interval_ms: Type.Integer({ minimum: 0, maximum: 60000, default: 1000 }),
+    retention_days: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'remove records of sessions older than this; unset keeps them',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
