@@ -15,6 +15,7 @@ import type { VerificationKey } from './policy/bundle-signature.js';
 import type { BundleSource } from './policy/bundle-source.js';
 import { BundleWatcher } from './policy/bundle-source.js';
 import { DecisionLog } from './policy/decision-log.js';
+import { DecisionUploader } from './policy/decision-upload.js';
 import { PolicyEngine } from './policy/engine.js';
 import { signingKey } from './recording/manifest.js';
 import { keepRecordsFor } from './recording/retention.js';
@@ -53,6 +54,22 @@ async function bundleSource(config: Config): Promise<BundleSource> {
     longPollSeconds: b.long_poll_seconds,
     headers,
   };
+}
+
+async function decisionUploader(config: Config, logger: Logger): Promise<DecisionUploader | null> {
+  const u = config.policy.decision_logs.upload;
+  if (!u) return null;
+  const headers: Record<string, string> = {};
+  if (u.auth_token) {
+    headers.authorization = `Bearer ${await readSecret(u.auth_token, 'policy.decision_logs.upload.auth_token')}`;
+  }
+  return new DecisionUploader({
+    url: u.url,
+    headers,
+    intervalMs: u.interval_seconds * 1000,
+    maxBuffered: u.max_buffered,
+    logger: logger.child({ component: 'decision-upload' }),
+  });
 }
 
 async function recordingOptions(config: Config, logger: Logger): Promise<RecordingOptions | null> {
@@ -125,6 +142,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     destination: config.policy.decision_logs.destination,
     erase: config.policy.decision_logs.erase,
     labels: { id: config.gateway.id, version: VERSION, type: 'warden' },
+    upload: await decisionUploader(config, logger),
   });
   const engine = new PolicyEngine({
     logger,
@@ -165,7 +183,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       await Promise.all(listening.map((l) => l.close()));
       await watcher.stop();
       await admin?.close();
-      decisionLog.flush();
+      await decisionLog.close();
     },
   };
 }

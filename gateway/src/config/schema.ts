@@ -160,6 +160,20 @@ export const ConfigSchema = Type.Object(
               description: "'stdout', 'off' or a file path",
             }),
             erase: Type.Array(Type.String({ pattern: '^/input/' }), { default: [] }),
+            upload: Type.Optional(
+              Type.Object(
+                {
+                  url: Type.String({
+                    pattern: '^https?://',
+                    description: 'collector speaking OPA decision-log upload',
+                  }),
+                  auth_token: Type.Optional(SecretRef),
+                  interval_seconds: Type.Number({ minimum: 0.1, maximum: 3600, default: 5 }),
+                  max_buffered: Type.Integer({ minimum: 100, maximum: 10000000, default: 100000 }),
+                },
+                { additionalProperties: false },
+              ),
+            ),
           },
           { additionalProperties: false, default: {} },
         ),

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import type { DecisionUploader } from './decision-upload.js';
 
 /**
  * Decision logs in OPA's decision-log event shape
@@ -22,6 +23,8 @@ export interface DecisionLogOptions {
   /** JSON pointers under /input to remove before writing (e.g. /input/command/raw). */
   erase: string[];
   labels: Record<string, string>;
+  /** Also send every event to a remote collector. */
+  upload?: DecisionUploader | null;
 }
 
 export interface DecisionSink {
@@ -40,6 +43,7 @@ export class DecisionLog {
   readonly #labelsJson: string;
   readonly #erasedJson: string;
   readonly #timer: NodeJS.Timeout | null = null;
+  readonly #upload: DecisionUploader | null;
 
   constructor(options: DecisionLogOptions, sink?: DecisionSink) {
     this.#sink =
@@ -61,24 +65,32 @@ export class DecisionLog {
         .filter(Boolean),
     );
     this.#labelsJson = JSON.stringify(options.labels);
+    this.#upload = options.upload ?? null;
     this.#erasedJson = JSON.stringify(options.erase);
   }
 
   get enabled(): boolean {
-    return this.#sink !== null;
+    return this.#sink !== null || this.#upload !== null;
   }
 
   write(event: DecisionEvent): void {
-    if (!this.#sink) return;
+    if (!this.#sink && !this.#upload) return;
     const input = this.#erase.length > 0 ? eraseAll(event.inputJson, this.#erase) : event.inputJson;
     const bundles =
       event.revision === null ? '{}' : `{"warden":{"revision":${JSON.stringify(event.revision)}}}`;
-    this.#sink.write(
+    const line =
       `{"decision_id":${JSON.stringify(event.decision_id)},"labels":${this.#labelsJson},"path":${JSON.stringify(event.path)},` +
-        `"input":${input},"result":${event.resultJson},"bundles":${bundles},` +
-        `"timestamp":${JSON.stringify(event.timestamp)},"metrics":{"timer_rego_query_eval_ns":${event.evalNs}}` +
-        `${this.#erase.length > 0 ? `,"erased":${this.#erasedJson}` : ''}}\n`,
-    );
+      `"input":${input},"result":${event.resultJson},"bundles":${bundles},` +
+      `"timestamp":${JSON.stringify(event.timestamp)},"metrics":{"timer_rego_query_eval_ns":${event.evalNs}}` +
+      `${this.#erase.length > 0 ? `,"erased":${this.#erasedJson}` : ''}}`;
+    this.#sink?.write(`${line}\n`);
+    this.#upload?.add(line);
+  }
+
+  /** Writes out the local log and delivers what is queued for the collector (at shutdown). */
+  async close(): Promise<void> {
+    this.flush();
+    await this.#upload?.stop();
   }
 
   /** Writes out everything buffered, synchronously (at shutdown). */
