@@ -1,7 +1,8 @@
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { adapterFor } from './adapters/registry.js';
+import { registerSessionsApi } from './admin/api.js';
 import { workerIndex } from './cluster.js';
 import { readSecret } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -98,26 +99,33 @@ async function recordingOptions(config: Config, logger: Logger): Promise<Recordi
 }
 
 /** Starts every configured endpoint with its protocol's adapter; an unknown protocol stops startup. */
+async function identityVerifier(config: Config): Promise<IdentityVerifier | null> {
+  const identity = config.identity;
+  if (!identity) return null;
+  const secret = identity.introspection?.client_secret;
+  return new IdentityVerifier(identity, {
+    ...(secret
+      ? { clientSecret: await readSecret(secret, 'identity.introspection.client_secret') }
+      : {}),
+  });
+}
+
 async function startEndpoints(
   config: Config,
   engine: PolicyEngine,
+  verifier: IdentityVerifier | null,
+  recording: RecordingOptions | null,
   logger: Logger,
 ): Promise<Listening[]> {
   for (const [i, t] of config.targets.entries()) adapterFor(t.protocol, `targets[${i}].protocol`);
   const adapters = config.endpoints.map((e, i) =>
     adapterFor(e.protocol, `endpoints[${i}].protocol`),
   );
-  if (adapters.length === 0 || !config.identity) return [];
+  if (adapters.length === 0 || !config.identity || !verifier) return [];
   const identity = config.identity;
-  const secret = identity.introspection?.client_secret;
-  const verifier = new IdentityVerifier(identity, {
-    ...(secret
-      ? { clientSecret: await readSecret(secret, 'identity.introspection.client_secret') }
-      : {}),
-  });
   const core = new GatewayCore({
     engine,
-    recording: await recordingOptions(config, logger),
+    recording,
     verifier,
     targets: config.targets,
     logger,
@@ -155,7 +163,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   if (!engine.status().ready)
     logger.error('no valid policy bundle: every command will be denied until one loads');
 
-  const listening = await startEndpoints(config, engine, logger);
+  const verifier = await identityVerifier(config);
+  const recording = await recordingOptions(config, logger);
+  const listening = await startEndpoints(config, engine, verifier, recording, logger);
 
   let admin: FastifyInstance | null = null;
   let adminUrl: string | null = null;
@@ -169,6 +179,19 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         .send({ ready: status.ready, revision: status.revision });
     });
     admin.get('/v1/policy', async () => engine.status());
+    if (recording) {
+      registerSessionsApi(admin, {
+        recordsRoot: recording.root,
+        recordPublicKey: createPublicKey(recording.key)
+          .export({ type: 'spki', format: 'pem' })
+          .toString(),
+        access: {
+          token: config.admin.token ? await readSecret(config.admin.token, 'admin.token') : null,
+          groups: config.admin.groups,
+          verifier,
+        },
+      });
+    }
     const { host, port } = hostPort(config.admin.listen);
     adminUrl = await admin.listen({ host, port });
     logger.info({ url: adminUrl }, 'admin API listening');

@@ -131,7 +131,14 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     admin: Type.Object(
-      { listen: Type.Union([Listen, Type.Literal('off')], { default: '127.0.0.1:8181' }) },
+      {
+        listen: Type.Union([Listen, Type.Literal('off')], { default: '127.0.0.1:8181' }),
+        token: Type.Optional(SecretRef),
+        groups: Type.Array(Type.String(), {
+          default: [],
+          description: 'identities in these groups (OIDC bearer tokens) may read session records',
+        }),
+      },
       { additionalProperties: false, default: {} },
     ),
     identity: Type.Optional(IdentityConfigSchema),
