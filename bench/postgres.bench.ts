@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { simpleGit } from 'simple-git';
 import { buildBundle } from '../bundle-builder/src/build.js';
 import { PROJECT_ROOT } from '../gateway/src/paths.js';
+import { gatewayConfig, startGatewayProcess } from '../test/support/gateway-process.js';
 import { startTestIdp } from '../test/support/oidc-provider.js';
 import { freePort, PostgresServer, ROLES } from '../test/support/postgres.js';
 import { makeTlsFiles } from '../test/support/tls.js';
@@ -70,24 +71,6 @@ async function pgbench(
   const pct = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! / 1000;
   return { name, tps, p50: pct(50), p99: pct(99) };
-}
-
-function waitFor(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${text}`)), 60_000);
-    const onData = (d: Buffer) => {
-      text += d;
-      const m = text.match(pattern);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1] ?? m[0]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${what} exited (${code}):\n${text}`)));
-  });
 }
 
 async function waitForPort(port: number, child: ChildProcess, log: string): Promise<void> {
@@ -152,39 +135,27 @@ async function main() {
     const startWarden = async (workers: number | 'auto', record = false) => {
       const port = await freePort();
       const config = join(dir, `warden-${workers}-${record}.yaml`);
-      await writeFile(
+      const yaml = gatewayConfig({
+        idp,
+        pg,
+        tls,
+        bundle: bundle.out,
+        port,
+        passwordEnv: PASSWORD_ENV,
+        workers,
+        target: 'bench',
+        targetTls: 'require',
+        logLevel: 'warn',
+        decisionLog: join(dir, `decisions-${workers}-${record}.log`),
+        ...(record ? { recording: { directory: join(dir, 'sessions'), keyFile: recordKey } } : {}),
+      });
+      await writeFile(config, yaml);
+      const { child } = await startGatewayProcess(
         config,
-        `gateway: { workers: ${workers} }
-identity: ${JSON.stringify(idp.identityConfig())}
-log: { level: warn }
-admin: { listen: 'off' }
-endpoints:
-  - protocol: postgres
-    listen: 127.0.0.1:${port}
-    tls: { cert: { file: ${tls.certFile} }, key: { file: ${tls.keyFile} } }
-targets:
-  - name: bench
-    protocol: postgres
-    address: 127.0.0.1:${pg.port}
-    database: ${pg.database}
-    tls: { mode: require }
-    credentials: { username: ${ROLES.scram.user}, password: { env: ${PASSWORD_ENV} } }
-${record ? `recording: { directory: ${join(dir, 'sessions')}, signing_key: { file: ${recordKey} } }` : ''}
-policy:
-  bundle: { path: ${bundle.out} }
-  decision_logs: { destination: ${join(dir, `decisions-${workers}-${record}.log`)} }
-`,
-      );
-      const child = spawn(
-        'node',
-        [join(PROJECT_ROOT, 'bin/warden.js'), 'start', '--config', config],
-        {
-          env: { ...process.env, [PASSWORD_ENV]: ROLES.scram.password },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
+        PASSWORD_ENV,
+        workers === 'auto' ? availableParallelism() : workers,
       );
       children.push(child);
-      await waitFor(child, /warden [\d.]+ running/, 'warden');
       return { port, child };
     };
     const recordKey = join(dir, 'record-signing.pem');

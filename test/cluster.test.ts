@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { buildBundle } from '../bundle-builder/src/build.js';
-import { PROJECT_ROOT } from '../gateway/src/paths.js';
+import { gatewayConfig, startGatewayProcess } from './support/gateway-process.js';
 import { startTestIdp, type TestIdp } from './support/oidc-provider.js';
 import { PolicyRepo } from './support/policy-repo.js';
-import { freePort, PostgresServer, ROLES } from './support/postgres.js';
+import { freePort, PostgresServer } from './support/postgres.js';
 import { makeTlsFiles, type TlsFiles } from './support/tls.js';
 
 const WORKERS = 3;
@@ -21,7 +21,7 @@ describe('gateway workers (one process per core)', () => {
   let tls: TlsFiles;
   let port: number;
   let gateway: ChildProcess;
-  let logs = '';
+  let logs: () => string;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'warden-cluster-'));
@@ -38,44 +38,22 @@ describe('gateway workers (one process per core)', () => {
     });
     await repo.remove();
     port = await freePort();
+    const config = join(dir, 'warden.yaml');
     await writeFile(
-      join(dir, 'warden.yaml'),
-      `gateway: { workers: ${WORKERS} }
-identity: ${JSON.stringify(idp.identityConfig())}
-admin: { listen: 'off' }
-endpoints:
-  - protocol: postgres
-    listen: 127.0.0.1:${port}
-    tls: { cert: { file: ${tls.certFile} }, key: { file: ${tls.keyFile} } }
-targets:
-  - name: app-db
-    protocol: postgres
-    address: 127.0.0.1:${pg.port}
-    database: ${pg.database}
-    tls: { mode: disable }
-    credentials: { username: ${ROLES.scram.user}, password: { env: CLUSTER_PG_PASSWORD } }
-policy:
-  bundle: { path: ${bundle.out} }
-  decision_logs: { destination: 'off' }
-`,
+      config,
+      gatewayConfig({
+        idp,
+        pg,
+        tls,
+        bundle: bundle.out,
+        port,
+        passwordEnv: 'CLUSTER_PG_PASSWORD',
+        workers: WORKERS,
+      }),
     );
-    gateway = spawn(
-      'node',
-      [join(PROJECT_ROOT, 'bin/warden.js'), 'start', '--config', join(dir, 'warden.yaml')],
-      {
-        env: { ...process.env, CLUSTER_PG_PASSWORD: ROLES.scram.password },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    gateway.stderr!.on('data', (d) => {
-      logs += d;
-    });
-    const deadline = Date.now() + 60_000;
-    while ((logs.match(/warden [\d.]+ running/g) ?? []).length < WORKERS) {
-      if (Date.now() > deadline || gateway.exitCode !== null)
-        throw new Error(`workers did not start:\n${logs}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const started = await startGatewayProcess(config, 'CLUSTER_PG_PASSWORD', WORKERS);
+    gateway = started.child;
+    logs = started.logs;
   });
 
   after(async () => {
@@ -105,7 +83,7 @@ policy:
         await assert.rejects(sql`DROP TABLE pg_class`, (e: { code: string }) => e.code === '42501');
       }
       const pids = new Set(
-        logs
+        logs()
           .split('\n')
           .filter((l) => l.includes('"session opened"'))
           .map((l) => (JSON.parse(l) as { pid: number }).pid),

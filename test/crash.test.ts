@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import postgres from 'postgres';
 import { buildBundle } from '../bundle-builder/src/build.js';
-import { PROJECT_ROOT } from '../gateway/src/paths.js';
 import { recordDirectories } from '../gateway/src/recording/catalog.js';
 import { verifyRecord } from '../gateway/src/recording/verify.js';
+import { gatewayConfig, startGatewayProcess } from './support/gateway-process.js';
 import { startTestIdp, type TestIdp } from './support/oidc-provider.js';
 import { PolicyRepo } from './support/policy-repo.js';
-import { freePort, PostgresServer, ROLES } from './support/postgres.js';
+import { freePort, PostgresServer } from './support/postgres.js';
 import { makeTlsFiles, type TlsFiles } from './support/tls.js';
 
 let dir: string;
@@ -44,46 +44,20 @@ before(async () => {
   );
   publicKey = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   port = await freePort();
+  const config = join(dir, 'warden.yaml');
   await writeFile(
-    join(dir, 'warden.yaml'),
-    `gateway: { workers: 1 }
-identity: ${JSON.stringify(idp.identityConfig())}
-admin: { listen: 'off' }
-recording: { directory: ${join(dir, 'sessions')}, signing_key: { file: ${join(dir, 'record.pem')} } }
-endpoints:
-  - protocol: postgres
-    listen: 127.0.0.1:${port}
-    tls: { cert: { file: ${tls.certFile} }, key: { file: ${tls.keyFile} } }
-targets:
-  - name: app-db
-    protocol: postgres
-    address: 127.0.0.1:${pg.port}
-    database: ${pg.database}
-    tls: { mode: disable }
-    credentials: { username: ${ROLES.scram.user}, password: { env: CRASH_PG_PASSWORD } }
-policy:
-  bundle: { path: ${bundle.out} }
-  decision_logs: { destination: 'off' }
-`,
+    config,
+    gatewayConfig({
+      idp,
+      pg,
+      tls,
+      bundle: bundle.out,
+      port,
+      passwordEnv: 'CRASH_PG_PASSWORD',
+      recording: { directory: join(dir, 'sessions'), keyFile: join(dir, 'record.pem') },
+    }),
   );
-  gateway = spawn(
-    'node',
-    [join(PROJECT_ROOT, 'bin/warden.js'), 'start', '--config', join(dir, 'warden.yaml')],
-    {
-      env: { ...process.env, CRASH_PG_PASSWORD: ROLES.scram.password },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let logs = '';
-  gateway.stderr!.on('data', (d) => {
-    logs += d;
-  });
-  const deadline = Date.now() + 60_000;
-  while (!/warden [\d.]+ running/.test(logs)) {
-    if (Date.now() > deadline || gateway.exitCode !== null)
-      throw new Error(`gateway did not start:\n${logs}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  gateway = (await startGatewayProcess(config, 'CRASH_PG_PASSWORD')).child;
 });
 
 after(async () => {
