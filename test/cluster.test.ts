@@ -5,51 +5,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
-import { buildBundle } from '../bundle-builder/src/build.js';
-import { gatewayConfig, startGatewayProcess } from './support/gateway-process.js';
-import { startTestIdp, type TestIdp } from './support/oidc-provider.js';
-import { PolicyRepo } from './support/policy-repo.js';
-import { freePort, PostgresServer } from './support/postgres.js';
-import { makeTlsFiles, type TlsFiles } from './support/tls.js';
+import {
+  type GatewayFixtures,
+  gatewayConfig,
+  gatewayFixtures,
+  startGatewayProcess,
+} from './support/gateway-process.js';
 
 const WORKERS = 3;
 
 describe('gateway workers (one process per core)', () => {
   let dir: string;
-  let pg: PostgresServer;
-  let idp: TestIdp;
-  let tls: TlsFiles;
-  let port: number;
+  let fx: GatewayFixtures;
   let gateway: ChildProcess;
   let logs: () => string;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'warden-cluster-'));
-    const repo = await PolicyRepo.create();
-    [pg, idp, tls] = await Promise.all([
-      PostgresServer.start(),
-      startTestIdp(),
-      makeTlsFiles(dir, 'gateway'),
-    ]);
-    const bundle = await buildBundle({
-      repo: repo.dir,
-      ref: 'main',
-      out: join(dir, 'bundle.tar.gz'),
-    });
-    await repo.remove();
-    port = await freePort();
+    fx = await gatewayFixtures(dir);
     const config = join(dir, 'warden.yaml');
     await writeFile(
       config,
-      gatewayConfig({
-        idp,
-        pg,
-        tls,
-        bundle: bundle.out,
-        port,
-        passwordEnv: 'CLUSTER_PG_PASSWORD',
-        workers: WORKERS,
-      }),
+      gatewayConfig({ ...fx, passwordEnv: 'CLUSTER_PG_PASSWORD', workers: WORKERS }),
     );
     const started = await startGatewayProcess(config, 'CLUSTER_PG_PASSWORD', WORKERS);
     gateway = started.child;
@@ -58,19 +35,18 @@ describe('gateway workers (one process per core)', () => {
 
   after(async () => {
     gateway?.kill('SIGKILL');
-    await idp?.stop();
-    await pg?.stop();
+    await fx?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
   const client = async () =>
     postgres({
       host: '127.0.0.1',
-      port,
+      port: fx.port,
       database: 'app-db',
       user: 'agent',
-      password: await idp.agentToken(),
-      ssl: { ca: tls.ca },
+      password: await fx.idp.agentToken(),
+      ssl: { ca: fx.tls.ca },
       max: 1,
       onnotice: () => {},
     });

@@ -6,75 +6,49 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import postgres from 'postgres';
-import { buildBundle } from '../bundle-builder/src/build.js';
 import { recordDirectories } from '../gateway/src/recording/catalog.js';
 import { verifyRecord } from '../gateway/src/recording/verify.js';
-import { gatewayConfig, startGatewayProcess } from './support/gateway-process.js';
-import { startTestIdp, type TestIdp } from './support/oidc-provider.js';
-import { PolicyRepo } from './support/policy-repo.js';
-import { freePort, PostgresServer } from './support/postgres.js';
-import { makeTlsFiles, type TlsFiles } from './support/tls.js';
+import {
+  type GatewayFixtures,
+  gatewayConfig,
+  gatewayFixtures,
+  startGatewayProcess,
+} from './support/gateway-process.js';
 
 let dir: string;
-let pg: PostgresServer;
-let idp: TestIdp;
-let tls: TlsFiles;
+let fx: GatewayFixtures;
 let gateway: ChildProcess;
-let port: number;
 let publicKey: string;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'warden-crash-'));
-  const repo = await PolicyRepo.create();
-  [pg, idp, tls] = await Promise.all([
-    PostgresServer.start(),
-    startTestIdp(),
-    makeTlsFiles(dir, 'gateway'),
-  ]);
-  const bundle = await buildBundle({
-    repo: repo.dir,
-    ref: 'main',
-    out: join(dir, 'bundle.tar.gz'),
-  });
-  await repo.remove();
+  fx = await gatewayFixtures(dir);
   const pair = generateKeyPairSync('ed25519');
   await writeFile(
     join(dir, 'record.pem'),
     pair.privateKey.export({ type: 'pkcs8', format: 'pem' }),
   );
   publicKey = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  port = await freePort();
   const config = join(dir, 'warden.yaml');
-  await writeFile(
-    config,
-    gatewayConfig({
-      idp,
-      pg,
-      tls,
-      bundle: bundle.out,
-      port,
-      passwordEnv: 'CRASH_PG_PASSWORD',
-      recording: { directory: join(dir, 'sessions'), keyFile: join(dir, 'record.pem') },
-    }),
-  );
+  const recording = { directory: join(dir, 'sessions'), keyFile: join(dir, 'record.pem') };
+  await writeFile(config, gatewayConfig({ ...fx, passwordEnv: 'CRASH_PG_PASSWORD', recording }));
   gateway = (await startGatewayProcess(config, 'CRASH_PG_PASSWORD')).child;
 });
 
 after(async () => {
   gateway?.kill('SIGKILL');
-  await idp?.stop();
-  await pg?.stop();
+  await fx?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
 test('a gateway killed with SIGKILL mid-session leaves a readable, verifiable partial record', async () => {
   const sql = postgres({
     host: '127.0.0.1',
-    port,
+    port: fx.port,
     database: 'app-db',
     user: 'agent',
-    password: await idp.agentToken(),
-    ssl: { ca: tls.ca },
+    password: await fx.idp.agentToken(),
+    ssl: { ca: fx.tls.ca },
     max: 1,
     onnotice: () => {},
   });

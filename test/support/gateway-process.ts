@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { buildBundle } from '../../bundle-builder/src/build.js';
 import { PROJECT_ROOT } from '../../gateway/src/paths.js';
-import type { TestIdp } from './oidc-provider.js';
-import { type PostgresServer, ROLES } from './postgres.js';
-import type { TlsFiles } from './tls.js';
+import { startTestIdp, type TestIdp } from './oidc-provider.js';
+import { PolicyRepo } from './policy-repo.js';
+import { freePort, PostgresServer, ROLES } from './postgres.js';
+import { makeTlsFiles, type TlsFiles } from './tls.js';
 
 export interface GatewayConfigOptions {
   idp: TestIdp;
@@ -79,4 +81,41 @@ export async function startGatewayProcess(
     await new Promise((r) => setTimeout(r, 100));
   }
   return { child, logs: () => text };
+}
+
+export interface GatewayFixtures {
+  pg: PostgresServer;
+  idp: TestIdp;
+  tls: TlsFiles;
+  /** The default policy, built from a Git repository holding a copy of this checkout's policy. */
+  bundle: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A real PostgreSQL, an OpenID Provider, TLS files, a policy bundle and a free port, in `dir`. */
+export async function gatewayFixtures(dir: string): Promise<GatewayFixtures> {
+  const repo = await PolicyRepo.create();
+  try {
+    const [pg, idp, tls, built, port] = await Promise.all([
+      PostgresServer.start(),
+      startTestIdp(),
+      makeTlsFiles(dir, 'gateway'),
+      buildBundle({ repo: repo.dir, ref: 'main', out: join(dir, 'bundle.tar.gz') }),
+      freePort(),
+    ]);
+    return {
+      pg,
+      idp,
+      tls,
+      bundle: built.out,
+      port,
+      stop: async () => {
+        await idp.stop();
+        await pg.stop();
+      },
+    };
+  } finally {
+    await repo.remove();
+  }
 }
