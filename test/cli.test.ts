@@ -27,7 +27,12 @@ describe('the warden CLI', () => {
     dir = await mkdtemp(join(tmpdir(), 'warden-cli-'));
     key = await rsaKeyFiles(dir, 'signing');
     bundle = join(dir, 'v1.tar.gz');
-    const { stdout } = await warden(
+    const { stdout } = await buildSigned(bundle);
+    revision = JSON.parse(stdout).revision;
+  });
+  /** `warden bundle build` of the repository's main branch, signed; prints the result as JSON. */
+  const buildSigned = (out: string) =>
+    warden(
       'bundle',
       'build',
       '--repo',
@@ -35,12 +40,11 @@ describe('the warden CLI', () => {
       '--ref',
       'main',
       '--out',
-      bundle,
+      out,
       '--signing-key',
       key.privateKey,
     );
-    revision = JSON.parse(stdout).revision;
-  });
+
   after(async () => {
     gateway?.kill('SIGKILL');
     await repo.remove();
@@ -122,18 +126,7 @@ describe('the warden CLI', () => {
     await repo.write('policies/rego/zz_more.rego', 'package warden.more\n\nx := 1\n');
     await repo.commit('More');
     const next = join(dir, 'v2.tar.gz');
-    const built = await warden(
-      'bundle',
-      'build',
-      '--repo',
-      repo.dir,
-      '--ref',
-      'main',
-      '--out',
-      next,
-      '--signing-key',
-      key.privateKey,
-    );
+    const built = await buildSigned(next);
     const second = JSON.parse(built.stdout).revision;
     assert.notEqual(second, revision);
     await copyFile(next, live);

@@ -4,7 +4,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import postgres from 'postgres';
 import {
   type GatewayFixtures,
   gatewayConfig,
@@ -39,17 +38,7 @@ describe('gateway workers (one process per core)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const client = async () =>
-    postgres({
-      host: '127.0.0.1',
-      port: fx.port,
-      database: 'app-db',
-      user: 'agent',
-      password: await fx.idp.agentToken(),
-      ssl: { ca: fx.tls.ca },
-      max: 1,
-      onnotice: () => {},
-    });
+  const client = () => fx.agentClient();
 
   test('sessions are spread over the workers, each judging statements', async () => {
     const clients = await Promise.all(Array.from({ length: 9 }, client));

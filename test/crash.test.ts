@@ -5,7 +5,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import postgres from 'postgres';
 import { recordDirectories } from '../gateway/src/recording/catalog.js';
 import { verifyRecord } from '../gateway/src/recording/verify.js';
 import {
@@ -42,16 +41,7 @@ after(async () => {
 });
 
 test('a gateway killed with SIGKILL mid-session leaves a readable, verifiable partial record', async () => {
-  const sql = postgres({
-    host: '127.0.0.1',
-    port: fx.port,
-    database: 'app-db',
-    user: 'agent',
-    password: await fx.idp.agentToken(),
-    ssl: { ca: fx.tls.ca },
-    max: 1,
-    onnotice: () => {},
-  });
+  const sql = await fx.agentClient();
   for (let i = 0; i < 20; i++) await sql.unsafe(`SELECT ${i} AS n`);
   await assert.rejects(sql`DROP TABLE pg_class`, (e: { code: string }) => e.code === '42501');
 

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import postgres from 'postgres';
 import { buildBundle } from '../../bundle-builder/src/build.js';
 import { PROJECT_ROOT } from '../../gateway/src/paths.js';
 import { startTestIdp, type TestIdp } from './oidc-provider.js';
@@ -90,6 +91,8 @@ export interface GatewayFixtures {
   /** The default policy, built from a Git repository holding a copy of this checkout's policy. */
   bundle: string;
   port: number;
+  /** A postgres.js client of the gateway's `app-db` target, as an agent with a fresh token. */
+  agentClient(): Promise<postgres.Sql>;
   stop(): Promise<void>;
 }
 
@@ -110,6 +113,17 @@ export async function gatewayFixtures(dir: string): Promise<GatewayFixtures> {
       tls,
       bundle: built.out,
       port,
+      agentClient: async () =>
+        postgres({
+          host: '127.0.0.1',
+          port,
+          database: 'app-db',
+          user: 'agent',
+          password: await idp.agentToken(),
+          ssl: { ca: tls.ca },
+          max: 1,
+          onnotice: () => {},
+        }),
       stop: async () => {
         await idp.stop();
         await pg.stop();

@@ -40,7 +40,7 @@ import { createHmac, generateKeyPairSync, type KeyObject, randomBytes } from 'no
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type JWK, SignJWT } from 'jose';
-import { quietly } from '../../gateway/src/dev/quiet.js';
+import { clientCredentialsClient, quietly } from '../../gateway/src/dev/provider-support.js';
 
 export const AUDIENCE = 'urn:warden';
 export const SCOPE = 'warden:connect';
@@ -259,15 +259,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     { ...agent, scope: SCOPE },
     { ...opaqueAgent, scope: SCOPE },
     { ...introspector, scope: undefined },
-  ].map((c) => ({
-    client_id: c.clientId,
-    client_secret: c.clientSecret,
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-    token_endpoint_auth_method: 'client_secret_basic',
-    scope: c.scope,
-  }));
+  ].map((c) => clientCredentialsClient(c.clientId, c.clientSecret, c.scope));
   clients.push({
     client_id: HUMAN_CLIENT,
     client_secret: secret(),

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WardenError } from '../errors.js';
-import { quietly } from './quiet.js';
+import { clientCredentialsClient, quietly } from './provider-support.js';
 import { AGENT_CLIENT, AUDIENCE, HUMAN_CLIENT, KIND_CLAIM, privateFile } from './settings.js';
 
 /**
@@ -120,15 +120,9 @@ export async function startDevIssuer(options: {
   const provider = await quietly(
     () =>
       new oidc.default(issuer, {
-        clients: Object.values(clients).map((c) => ({
-          client_id: c.clientId,
-          client_secret: c.clientSecret,
-          grant_types: ['client_credentials'],
-          response_types: [],
-          redirect_uris: [],
-          token_endpoint_auth_method: 'client_secret_basic',
-          scope: SCOPE,
-        })),
+        clients: Object.values(clients).map((c) =>
+          clientCredentialsClient(c.clientId, c.clientSecret, SCOPE),
+        ),
         jwks: { keys: [jwk] },
         cookies: { keys: [randomBytes(32).toString('base64url')] },
         scopes: [SCOPE],

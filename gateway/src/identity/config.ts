@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { WardenError } from '../errors.js';
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../jose-algorithms.js';
 import { oneOf } from '../validation.js';
 
 /**
@@ -7,19 +8,7 @@ import { oneOf } from '../validation.js';
  * and the HMAC family (HS*) are not even expressible, so a token keyed with
  * the issuer's public key (the key-confusion attack) can never verify.
  */
-export const TOKEN_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-] as const;
+export const TOKEN_ALGORITHMS = [...ASYMMETRIC_JWS_ALGORITHMS, 'EdDSA', 'Ed25519'] as const;
 export type TokenAlgorithm = (typeof TOKEN_ALGORITHMS)[number];
 
 export const ON_EXPIRY = ['close', 'reauthenticate'] as const;

@@ -2,6 +2,7 @@ import { createHash, createPublicKey, createSecretKey, type KeyObject } from 'no
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import YAML from 'yaml';
 import { WardenError } from '../errors.js';
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../jose-algorithms.js';
 import type { BundleFiles } from './bundle-files.js';
 
 /**
@@ -14,17 +15,7 @@ import type { BundleFiles } from './bundle-files.js';
 
 export const SIGNATURES_FILE = '.signatures.json';
 
-const ASYMMETRIC = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-] as const;
+const ASYMMETRIC = ASYMMETRIC_JWS_ALGORITHMS;
 const SYMMETRIC = ['HS256', 'HS384', 'HS512'] as const;
 export type SigningAlgorithm = (typeof ASYMMETRIC)[number] | (typeof SYMMETRIC)[number];
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = [...ASYMMETRIC, ...SYMMETRIC];

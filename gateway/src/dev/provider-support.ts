@@ -1,3 +1,22 @@
+/** What the development issuer and the tests' OpenID Provider both need from oidc-provider. */
+
+/** An oidc-provider client that may only use the client-credentials grant. */
+export function clientCredentialsClient(
+  clientId: string,
+  clientSecret: string,
+  scope: string | undefined,
+) {
+  return {
+    client_id: clientId,
+    client_secret: clientSecret,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope,
+  };
+}
+
 /**
  * Runs `fn` with oidc-provider's development-mode notices (runtime, in-memory
  * adapter) silenced; for the development issuer and the tests' provider.
