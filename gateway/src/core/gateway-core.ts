@@ -165,12 +165,14 @@ class Session implements CoreSession {
 
   decide(command: Command): Verdict {
     this.#commands++;
-    const verdict = this.#judge(command);
+    const verdict = this.#record
+      ? this.#recorded(command, this.#judge(command))
+      : this.#judge(command);
     if (verdict.action !== 'allow') this.#denied++;
-    return this.#recorded(command, verdict);
+    return verdict;
   }
 
-  #judge(command: Command): Verdict & { revision: string | null } {
+  #judge(command: Command): Verdict {
     const now = Date.now();
     const expiresAt = this.#principal.expiresAt;
     if (expiresAt !== null && now >= expiresAt) {
@@ -200,19 +202,17 @@ class Session implements CoreSession {
   }
 
   /** Writes the command and its decision before the adapter acts; what cannot be recorded is refused. */
-  #recorded(command: Command, verdict: Verdict & { revision: string | null }): Verdict {
-    const { revision, ...out } = verdict;
-    if (!this.#record) return out;
+  #recorded(command: Command, verdict: Verdict): Verdict {
     try {
-      const seq = this.#record.command(command);
-      this.#record.decision(seq, {
+      verdict.ref = this.#record!.command(command);
+      this.#record!.decision(verdict.ref, {
         id: verdict.decisionId,
         action: verdict.action,
         reasons: verdict.reasons,
-        revision,
+        revision: verdict.revision,
         maskRules: verdict.maskRules,
       });
-      return { ...out, ref: seq };
+      return verdict;
     } catch (err) {
       this.#o.logger.error(
         { session: this.id, err: messageOf(err) },
@@ -220,12 +220,11 @@ class Session implements CoreSession {
       );
       const message = 'the gateway cannot record this command, so it was not run';
       return {
+        ...verdict,
         action: 'deny',
-        decisionId: verdict.decisionId,
         reasons: [{ code: 'record.unavailable', message }],
         message,
         maskRules: [],
-        endSession: false,
         ref: null,
       };
     }

@@ -32,6 +32,8 @@ export interface Verdict {
   maskRules: string[];
   /** The session must end (its token expired and the configuration says close). */
   endSession: boolean;
+  /** The policy revision (bundle commit) that decided; null when no policy was consulted. */
+  revision: string | null;
   /** The recorded command, for reporting its outcome with completed(); null when not recorded. */
   ref: number | null;
 }

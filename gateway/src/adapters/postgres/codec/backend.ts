@@ -72,8 +72,6 @@ function fields(f: ErrorFields): Buffer {
 /** ErrorResponse. https://www.postgresql.org/docs/current/protocol-error-fields.html */
 export const errorResponse = (f: ErrorFields) => message('E', fields(f));
 
-export const noticeResponse = (f: ErrorFields) => message('N', fields(f));
-
 /** The single byte answering SSLRequest/GSSENCRequest: 'S' to go ahead with TLS, 'N' to refuse. */
 export const SSL_ACCEPT = Buffer.from('S');
 export const SSL_REFUSE = Buffer.from('N');

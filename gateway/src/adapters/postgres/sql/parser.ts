@@ -28,10 +28,6 @@ export async function loadSqlParser(): Promise<void> {
   await loading;
 }
 
-export function parserLoaded(): boolean {
-  return loaded;
-}
-
 function assertLoaded(): void {
   if (!loaded) throw new Error('the SQL parser is not loaded: await loadSqlParser() first');
 }

@@ -557,9 +557,5 @@ function createFunction(body: Obj, f: Facts, ctx: WalkContext): void {
   if (language === 'sql' && source !== undefined) embedded(source, f, defining, -1);
 }
 
-export function createFacts(): Facts {
-  return new Facts();
-}
-
 export type { Obj };
 export { asArray, isObj, listItems, sval };
