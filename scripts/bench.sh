@@ -13,6 +13,13 @@ if ! command -v pgbouncer >/dev/null 2>&1; then
     exit 1
   fi
 fi
+echo "== SQL analysis (libpg-query parse and fingerprint alone as the baseline)"
+node --import tsx bench/sql-analysis.bench.ts
+echo
+echo "== identity and session records"
+node --import tsx bench/identity.bench.ts
+node --import tsx bench/recording.bench.ts
+echo
 echo "== policy decisions"
 node --import tsx bench/policy-decision.bench.ts
 echo

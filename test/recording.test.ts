@@ -612,22 +612,15 @@ describe('session records', () => {
     await unsealed.close();
   });
 
-  test('cost of an append (µs per event, writeSync each)', async (t) => {
+  test('a long session (20,000 events) stays one sealed, verifiable record', async () => {
     const w = SessionRecordWriter.open(options());
-    const n = 20_000;
-    for (let i = 0; i < 1000; i++) w.command(UPDATE); // warm-up
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < n / 2; i++) {
+    for (let i = 0; i < 10_000; i++) {
       const seq = w.command(UPDATE);
-      w.decision(seq, { id: 'd-1', action: 'allow', reasons: [], revision: 'abc123' });
+      w.decision(seq, { id: `d-${i}`, action: 'allow', reasons: [], revision: 'abc123' });
     }
-    const us = Number(process.hrtime.bigint() - start) / 1000 / n;
     await w.seal(KEY.private);
-    t.diagnostic(
-      `session record append: ${us.toFixed(2)} µs per event (command+decision pairs, ${n} events)`,
-    );
-    process.stderr.write(`# session record append: ${us.toFixed(2)} µs per event\n`);
-    assert.ok(us < 200, `${us} µs per event`);
-    assert.equal((await verifyRecord(w.dir, KEY.public)).status, 'sealed');
+    const report = await verifyRecord(w.dir, KEY.public);
+    assert.equal(report.status, 'sealed');
+    assert.deepEqual(report.problems, []);
   });
 });

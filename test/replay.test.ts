@@ -7,10 +7,15 @@ import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium } from 'playwright-core';
 import { registerSessionsApi } from '../gateway/src/admin/api.js';
+import { IdentityConfigSchema } from '../gateway/src/identity/config.js';
+import { IdentityVerifier } from '../gateway/src/identity/verifier.js';
 import { SessionRecordWriter } from '../gateway/src/recording/writer.js';
+import { validator } from '../gateway/src/validation.js';
 import { DROP, SELECT, sqlInput, statement } from './support/inputs.js';
+import { startTestIdp } from './support/oidc-provider.js';
 
 const ADMIN_TOKEN = 'admin-token-for-tests';
+const validateIdentity = validator(IdentityConfigSchema);
 
 /** A sealed record of a session with an allowed read, a denied DROP and a reviewed write. */
 async function recordSession(root: string, key: string): Promise<string> {
@@ -62,16 +67,18 @@ describe('session records over the admin API, and the replay page in a real brow
   let app: FastifyInstance;
   let url: string;
   let sessionId: string;
+  let recordPublicKey: string;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'warden-replay-'));
     const pair = generateKeyPairSync('ed25519');
     const privatePem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     sessionId = await recordSession(join(dir, 'sessions'), privatePem);
+    recordPublicKey = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
     app = Fastify();
     registerSessionsApi(app, {
       recordsRoot: join(dir, 'sessions'),
-      recordPublicKey: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      recordPublicKey,
       access: { token: ADMIN_TOKEN, groups: [], verifier: null },
     });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -109,6 +116,33 @@ describe('session records over the admin API, and the replay page in a real brow
     };
     assert.equal(report.status, 'sealed');
     assert.equal((await get('/v1/sessions/no-such-session')).status, 404);
+  });
+
+  test('an OIDC token of an admin group is accepted; other identities are refused', async () => {
+    const idp = await startTestIdp();
+    const oidcApp = Fastify();
+    try {
+      registerSessionsApi(oidcApp, {
+        recordsRoot: join(dir, 'sessions'),
+        recordPublicKey,
+        access: {
+          token: null,
+          groups: ['auditors'],
+          verifier: new IdentityVerifier(validateIdentity(idp.identityConfig(), 'identity')),
+        },
+      });
+      const base = await oidcApp.listen({ host: '127.0.0.1', port: 0 });
+      const as = async (token: string) =>
+        (await fetch(`${base}/v1/sessions`, { headers: { authorization: `Bearer ${token}` } }))
+          .status;
+      assert.equal(await as(await idp.humanToken('alice', ['auditors'])), 200);
+      assert.equal(await as(await idp.humanToken('bob', ['engineers'])), 403);
+      assert.equal(await as(await idp.forge.wrongKey()), 401);
+      assert.equal(await as(ADMIN_TOKEN), 401, 'no static admin token is configured here');
+    } finally {
+      await oidcApp.close();
+      await idp.stop();
+    }
   });
 
   test('the replay page shows the timeline with decisions and outcomes (headless Chromium)', async () => {

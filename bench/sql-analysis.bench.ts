@@ -1,10 +1,14 @@
 /**
  * µs per analyzeSql for a few realistic texts, without and with the cache.
- *   node --import tsx gateway/src/adapters/postgres/sql/bench.ts
+ *   node --import tsx bench/sql-analysis.bench.ts
  */
 import { fingerprintSync, parseSync } from 'libpg-query';
-import { analyzeSql, loadSqlParser, setSqlCacheSize } from './analyzer.js';
-import { PreparedStatements } from './prepared.js';
+import {
+  analyzeSql,
+  loadSqlParser,
+  setSqlCacheSize,
+} from '../gateway/src/adapters/postgres/sql/analyzer.js';
+import { PreparedStatements } from '../gateway/src/adapters/postgres/sql/prepared.js';
 
 const TEXTS: Record<string, string> = {
   'simple select': 'SELECT id, email FROM public.orders WHERE id = $1',
